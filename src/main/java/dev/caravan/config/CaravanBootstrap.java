@@ -1,0 +1,38 @@
+package dev.caravan.config;
+
+import java.util.Map;
+import java.util.Properties;
+
+import dev.caravan.job.WorkerShutdown;
+import org.apache.camel.main.Main;
+
+/**
+ * Builds the Camel Main that runs Caravan: built-in routes from the classpath, an operator's routes
+ * from CARAVAN_ROUTES_DIR, the configuration class, and the drain-and-release step on shutdown. The
+ * jar's main() and the tests use the same wiring.
+ */
+public final class CaravanBootstrap {
+
+    private CaravanBootstrap() {
+    }
+
+    public static Main create(Map<String, String> env, Properties system) {
+        String routesDir = system.getProperty("caravan.routes.dir", env.getOrDefault("CARAVAN_ROUTES_DIR", ""));
+        return create(Map.of(), routesDir);
+    }
+
+    /** A Caravan with some properties overridden and, if routesDir is not blank, external routes. */
+    public static Main create(Map<String, String> overrides, String routesDir) {
+        Main main = new Main();
+        main.configure().addConfiguration(new CaravanConfiguration());
+        String routes = "classpath:routes/*.yaml,classpath:routes/*.xml";
+        if (routesDir != null && !routesDir.isBlank()) {
+            String dir = routesDir.endsWith("/") ? routesDir.substring(0, routesDir.length() - 1) : routesDir;
+            routes += ",file:" + dir + "/*.yaml,file:" + dir + "/*.xml";
+        }
+        main.configure().withRoutesIncludePattern(routes);
+        overrides.forEach(main::addOverrideProperty);
+        main.addMainListener(new WorkerShutdown());
+        return main;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.caravan.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.apache.camel.Service;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Caravan's connection pool, on the configured PostgreSQL server or, with none configured, on an
+ * embedded one whose data directory survives restarts. Closes both when Camel stops.
+ */
+public final class Database implements Service {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+    private final HikariDataSource pool;
+    private final EmbeddedPostgres embedded;
+
+    private Database(HikariDataSource pool, EmbeddedPostgres embedded) {
+        this.pool = pool;
+        this.embedded = embedded;
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    public static Database open(DatabaseSettings settings) {
+        EmbeddedPostgres embedded = null;
+        JdbcTarget target = settings.target();
+        if (target == null) {
+            embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
+            target = new JdbcTarget(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
+            LOG.info("Using the embedded PostgreSQL at {} with its data in {}. To use a real server, set DATABASE_URL"
+                    + " (postgres://user:pass@host:5432/db or jdbc:postgresql://host:5432/db) or PGHOST/PGDATABASE/PGUSER.",
+                    target.describe(), settings.embeddedDataDir().toAbsolutePath());
+        } else {
+            LOG.info("Using PostgreSQL at {}", target.describe());
+        }
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("caravan");
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setUsername(target.user());
+        config.setPassword(target.password());
+        config.setMaximumPoolSize(settings.poolSize());
+        config.setConnectionTimeout(settings.connectTimeoutMillis());
+        config.setInitializationFailTimeout(settings.connectTimeoutMillis());
+        config.addDataSourceProperty("ApplicationName", "caravan");
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (HikariPool.PoolInitializationException e) {
+            closeQuietly(embedded);
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new StartupFailure("Cannot reach PostgreSQL at " + target.describe() + ": " + cause.getMessage()
+                    + ". Check DATABASE_URL (or PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD), or unset them all to use the"
+                    + " embedded PostgreSQL.");
+        }
+        return new Database(pool, embedded);
+    }
+
+    /** Applies the Flyway migrations in db/migration (switch off with caravan.db.migrate=false). */
+    public void migrate() {
+        var result = Flyway.configure()
+                .dataSource(pool)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+        LOG.info("Database schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion,
+                result.migrationsExecuted);
+    }
+
+    /** Fails start-up with one clear line if the schema is not there (when migrations are off). */
+    public void checkSchema() {
+        try (Connection c = pool.getConnection(); var rs = c.getMetaData().getTables(null, null, "job_queue", null)) {
+            if (!rs.next()) {
+                throw new StartupFailure("Table job_queue does not exist and caravan.db.migrate=false: apply the"
+                        + " migrations in db/migration, or set CARAVAN_DB_MIGRATE=true");
+            }
+        } catch (SQLException e) {
+            throw new StartupFailure("Cannot read the schema: " + e.getMessage());
+        }
+    }
+
+    private static EmbeddedPostgres startEmbedded(Path dataDir, int port) {
+        try {
+            Files.createDirectories(dataDir);
+            return EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            throw new StartupFailure("Cannot start the embedded PostgreSQL in " + dataDir.toAbsolutePath() + ": "
+                    + e.getMessage() + ". Set DATABASE_URL to use a PostgreSQL server instead.");
+        }
+    }
+
+    @Override
+    public void start() {
+        // opened eagerly in open(): the schema must exist before routes start
+    }
+
+    @Override
+    public void stop() {
+        pool.close();
+        closeQuietly(embedded);
+    }
+
+    private static void closeQuietly(EmbeddedPostgres pg) {
+        if (pg != null) {
+            try {
+                pg.close();
+            } catch (IOException e) {
+                LOG.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.caravan.job;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.concurrent.TimeoutException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import org.apache.camel.NoTypeConversionAvailableException;
+import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
+import org.springframework.dao.TransientDataAccessException;
+
+/**
+ * Maps any exception a pipeline lets escape to a code and a {@link FailureKind}. Failures a route
+ * raised on purpose keep their own code; anything unknown is retryable, because a careful queue
+ * retries what it does not understand rather than dropping it.
+ */
+public final class FailureClassifier {
+
+    static final int MAX_MESSAGE = 2000;
+
+    private FailureClassifier() {
+    }
+
+    public static Failure classify(Throwable error) {
+        Throwable root = error;
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            Failure known = known(t);
+            if (known != null) {
+                return known;
+            }
+            root = t;
+        }
+        return failure("UNEXPECTED_ERROR", FailureKind.RETRYABLE, root);
+    }
+
+    private static Failure known(Throwable t) {
+        if (t instanceof JobFailureException f) {
+            return new Failure(f.code(), f.kind(), message(f), f.getClass().getName(), f.provider(),
+                    f.httpStatus(), f.retryAfter());
+        }
+        if (t instanceof DirectConsumerNotAvailableException) {
+            return failure("UNKNOWN_JOB_TYPE", FailureKind.PERMANENT, t,
+                    "no pipeline route serves this job type: " + message(t));
+        }
+        if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+            return failure("TIMEOUT", FailureKind.RETRYABLE, t);
+        }
+        if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+            return failure("CONNECTION_REFUSED", FailureKind.RETRYABLE, t);
+        }
+        if (t instanceof UnknownHostException) {
+            return failure("UNKNOWN_HOST", FailureKind.RETRYABLE, t);
+        }
+        if (t instanceof SQLTransientException || t instanceof SQLRecoverableException
+                || t instanceof TransientDataAccessException) {
+            return failure("DATABASE_UNAVAILABLE", FailureKind.RETRYABLE, t);
+        }
+        if (t instanceof JsonProcessingException || t instanceof NoTypeConversionAvailableException
+                || t instanceof org.apache.camel.InvalidPayloadException) {
+            return failure("INVALID_PAYLOAD", FailureKind.PERMANENT, t);
+        }
+        if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+            return failure("DATABASE_UNAVAILABLE", FailureKind.RETRYABLE, t);
+        }
+        if (t instanceof IOException && !(t.getCause() instanceof IOException)) {
+            return failure("IO_ERROR", FailureKind.RETRYABLE, t);
+        }
+        return null;
+    }
+
+    private static Failure failure(String code, FailureKind kind, Throwable t) {
+        return failure(code, kind, t, message(t));
+    }
+
+    private static Failure failure(String code, FailureKind kind, Throwable t, String message) {
+        return new Failure(code, kind, truncate(message), t.getClass().getName(), null, null, null);
+    }
+
+    static String message(Throwable t) {
+        String m = t.getMessage();
+        return truncate(m == null || m.isBlank() ? t.getClass().getSimpleName() : m);
+    }
+
+    private static String truncate(String s) {
+        return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "…";
+    }
+}

@@ -1,0 +1,137 @@
+package dev.caravan.job;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Hands each claimed job to its own pipeline worker thread at once, so the claim's poll thread is
+ * free again and no claimed job waits in memory: a claim never takes more jobs than there are free
+ * slots, and there is one thread per slot. Each worker sends the job down {@code direct:job-run}.
+ */
+public final class JobDispatcher extends ServiceSupport implements CamelContextAware {
+
+    /** Exchange properties a pipeline can read (e.g. {@code ${exchangeProperty.jobId}}). */
+    public static final String JOB = "job";
+    public static final String JOB_ID = "jobId";
+    public static final String JOB_TYPE = "jobType";
+    public static final String JOB_LANE = "jobLane";
+    public static final String JOB_NAME = "jobName";
+    public static final String JOB_GROUP = "jobGroup";
+    public static final String ATTEMPT = "attempt";
+    public static final String CORRELATION_ID = "correlationId";
+    public static final String CLAIM_WORKER_ID = "claimWorkerId";
+    public static final String CLAIMED_AT = "claimedAt";
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobDispatcher.class);
+
+    private final InFlightRegistry inFlight;
+    private final ObjectMapper json = new ObjectMapper();
+    private CamelContext context;
+    private ExecutorService workers;
+    private ProducerTemplate producer;
+
+    public JobDispatcher(InFlightRegistry inFlight) {
+        this.inFlight = inFlight;
+    }
+
+    /** Called by the job-claim route with the rows one claim returned. */
+    public void dispatch(List<Map<String, Object>> rows) {
+        for (Map<String, Object> row : rows) {
+            JobRow job = JobRow.fromClaim(row);
+            inFlight.add(job);
+            try {
+                workers.execute(() -> run(job));
+            } catch (RejectedExecutionException stopping) {
+                // stays in the registry: shutdown hands it back to pending without spending an attempt
+                LOG.warn("Job {} claimed while the worker pool is stopping; it will be released", job.id());
+            }
+        }
+    }
+
+    private void run(JobRow job) {
+        MDC.put("jobId", job.id().toString());
+        MDC.put("jobType", job.type());
+        MDC.put("workerId", job.workerId());
+        try {
+            Map<String, Object> payload = payload(job);
+            String correlationId = correlationId(job, payload);
+            MDC.put("correlationId", correlationId);
+            Exchange exchange = new DefaultExchange(context);
+            exchange.setProperty(JOB, job);
+            exchange.setProperty(JOB_ID, job.id());
+            exchange.setProperty(JOB_TYPE, job.type());
+            exchange.setProperty(JOB_LANE, job.lane());
+            exchange.setProperty(JOB_NAME, job.name());
+            exchange.setProperty(JOB_GROUP, job.group());
+            exchange.setProperty(ATTEMPT, job.attempt());
+            exchange.setProperty(CORRELATION_ID, correlationId);
+            exchange.setProperty(CLAIM_WORKER_ID, job.workerId());
+            exchange.setProperty(CLAIMED_AT, job.claimedAt());
+            exchange.getMessage().setBody(payload);
+            producer.send("direct:job-run", exchange);
+            if (exchange.getException() != null) {
+                LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
+                        job.id(), exchange.getException().toString());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
+        } finally {
+            inFlight.remove(job);
+            MDC.clear();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> payload(JobRow job) {
+        try {
+            return json.readValue(job.payloadJson(), Map.class);
+        } catch (Exception e) {
+            // the column is jsonb CHECKed to be an object, so this is a broken database, not bad input
+            throw new IllegalStateException("job_payload of " + job.id() + " is not a JSON object", e);
+        }
+    }
+
+    private static String correlationId(JobRow job, Map<String, Object> payload) {
+        Object id = payload.get("correlation_id");
+        return id instanceof String s && !s.isBlank() ? s : job.id().toString();
+    }
+
+    @Override
+    protected void doStart() {
+        workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
+        producer = context.createProducerTemplate();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (workers != null) {
+            context.getExecutorServiceManager().shutdownGraceful(workers);
+        }
+        if (producer != null) {
+            producer.stop();
+        }
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.context = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return context;
+    }
+}

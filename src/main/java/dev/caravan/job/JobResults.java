@@ -1,0 +1,60 @@
+package dev.caravan.job;
+
+import java.util.Collection;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Turns what a pipeline leaves in the body into the job_result JSON and output_files array. */
+public final class JobResults {
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    /**
+     * A Map, List or bean is written as JSON; a String that already is a JSON object or array is kept;
+     * any other text is wrapped as {"value": text}; no body gives {}.
+     */
+    public String toJson(Object body) {
+        try {
+            if (body == null) {
+                return "{}";
+            }
+            if (body instanceof byte[] bytes) {
+                body = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (body instanceof String text) {
+                String trimmed = text.trim();
+                if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+                    try {
+                        JsonNode node = json.readTree(trimmed);
+                        return json.writeValueAsString(node);
+                    } catch (JsonProcessingException notJson) {
+                        // falls through: plain text that merely starts with a bracket
+                    }
+                }
+                return json.writeValueAsString(Map.of("value", text));
+            }
+            return json.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+                    "the pipeline's result (" + body.getClass().getName() + ") cannot be written as JSON: "
+                            + e.getOriginalMessage());
+        }
+    }
+
+    /** The exchange property outputFiles (a path or a collection of paths) as a text[] parameter. */
+    public String[] outputFiles(Object files) {
+        if (files == null) {
+            return new String[0];
+        }
+        if (files instanceof Collection<?> c) {
+            return c.stream().map(String::valueOf).toArray(String[]::new);
+        }
+        if (files instanceof String[] array) {
+            return array.clone();
+        }
+        return new String[] {String.valueOf(files)};
+    }
+}

@@ -1,0 +1,46 @@
+-- Rescues jobs whose worker stopped sending heartbeats (crashed, frozen, cut off) for longer than
+-- the timeout: back to pending spending an attempt, or failed and dead-lettered when attempts are
+-- exhausted. Any worker may run it; SKIP LOCKED and the batch limit keep runs short and disjoint.
+WITH stale AS (
+    SELECT id
+      FROM job_queue
+     WHERE status = 'processing'
+       AND COALESCE(heartbeat_at, started_at, updated_at)
+           < now() - make_interval(secs => CAST(:#${properties:caravan.reaper.heartbeat-timeout-seconds} AS double precision))
+     ORDER BY heartbeat_at
+     LIMIT CAST(:#${properties:caravan.reaper.batch-size} AS integer)
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE job_queue j
+   SET status          = CASE WHEN j.retry_count < j.max_retries THEN 'pending' ELSE 'failed' END,
+       retry_count     = CASE WHEN j.retry_count < j.max_retries THEN j.retry_count + 1 ELSE j.retry_count END,
+       dead_letter_at  = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() END,
+       completed_at    = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() END,
+       actual_duration = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() - j.started_at END,
+       scheduled_at    = CASE WHEN j.retry_count < j.max_retries THEN now() ELSE j.scheduled_at END,
+       started_at      = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE j.started_at END,
+       worker_id       = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE j.worker_id END,
+       heartbeat_at    = NULL,
+       last_error      = 'worker ' || COALESCE(j.worker_id, '?') || ' stopped sending heartbeats',
+       error_details   = jsonb_build_object(
+                             'code', 'HEARTBEAT_TIMEOUT',
+                             'message', 'worker ' || COALESCE(j.worker_id, '?') || ' stopped sending heartbeats',
+                             'kind', 'retryable',
+                             'retryable', true,
+                             'attempt', j.retry_count + 1,
+                             'worker_id', j.worker_id,
+                             'last_heartbeat_at', j.heartbeat_at,
+                             'reaped_by', :#${bean:workerSettings.workerId},
+                             'failed_at', now(),
+                             'correlation_id', COALESCE(j.job_payload ->> 'correlation_id', j.id::text),
+                             'dead_letter_reason', CASE WHEN j.retry_count < j.max_retries THEN NULL
+                                                        ELSE 'max_retries (' || j.max_retries || ') exhausted' END,
+                             'history', jsonb_path_query_array(
+                                 COALESCE(j.error_details -> 'history', '[]'::jsonb)
+                                 || CASE WHEN j.error_details IS NULL THEN '[]'::jsonb
+                                         ELSE jsonb_build_array(j.error_details - 'history') END,
+                                 '$[last - 19 to last]')),
+       updated_at      = now()
+  FROM stale
+ WHERE j.id = stale.id
+RETURNING j.id, j.status

@@ -1,0 +1,182 @@
+package dev.caravan.job;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A job's way through one running worker: claim, dispatch, write-back; what the row shows after. */
+class JobLifecycleIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Db db;
+    private static CaravanInstance caravan;
+
+    @BeforeAll
+    static void start() {
+        db = Db.fresh();
+        caravan = CaravanInstance.start(db, Map.of(
+                "caravan.worker.id", "render-${CARAVAN_TEST_UNSET_SERVICE_ID}",
+                "caravan.reaper.heartbeat-timeout-seconds", "2"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        caravan.close();
+    }
+
+    @Test
+    void completedJobHasResultDurationAndNoHeartbeat() throws Exception {
+        UUID id = db.insert("test_noop", "fast_lane", "{\"correlation_id\": \"corr-42\"}", "");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+
+        Map<String, Object> row = db.row(id);
+        JsonNode result = JSON.readTree((String) row.get("result_text"));
+        assertThat(result.get("ok").asBoolean()).isTrue();
+        assertThat(result.get("attempt").asInt()).isEqualTo(1);
+        assertThat(result.get("lane").asText()).isEqualTo("fast_lane");
+        assertThat(result.get("correlation_id").asText()).isEqualTo("corr-42");
+        assertThat(result.get("job_id").asText()).isEqualTo(id.toString());
+        assertThat(row.get("heartbeat_at")).as("heartbeat cleared on completion").isNull();
+        assertThat(row.get("completed_at")).isNotNull();
+        assertThat(((Number) row.get("duration_seconds")).doubleValue())
+                .as("actual_duration = completed_at - started_at")
+                .isEqualTo((((Timestamp) row.get("completed_at")).getTime() - ((Timestamp) row.get("started_at")).getTime())
+                        / 1000.0, org.assertj.core.data.Offset.offset(0.002));
+        assertThat(row.get("error_details")).isNull();
+    }
+
+    @Test
+    void workerIdIsExpandedNeverLiteral() {
+        UUID id = db.insert("test_noop", "{}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+
+        String workerId = db.text("SELECT worker_id FROM job_queue WHERE id = ?", id);
+        assertThat(workerId).startsWith("render-").doesNotContain("${").doesNotContain("}")
+                .endsWith("-" + ProcessHandle.current().pid());
+    }
+
+    @Test
+    void correlationIdDefaultsToJobId() throws Exception {
+        UUID id = db.insert("test_noop", "{}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+
+        JsonNode result = JSON.readTree(db.text("SELECT job_result::text FROM job_queue WHERE id = ?", id));
+        assertThat(result.get("correlation_id").asText()).isEqualTo(id.toString());
+    }
+
+    @Test
+    void patientAndShellFileIdsAreFilledFromThePayload() {
+        UUID patient = UUID.randomUUID();
+        UUID shellFile = UUID.randomUUID();
+        UUID id = db.insert("test_noop", "{\"patient_id\": \"" + patient + "\", \"shell_file_id\": \"" + shellFile + "\"}");
+
+        Map<String, Object> row = db.row(id);
+        assertThat(row.get("patient_id")).isEqualTo(patient);
+        assertThat(row.get("shell_file_id")).isEqualTo(shellFile);
+    }
+
+    @Test
+    void scheduledJobWaitsUntilDue() {
+        UUID id = db.insert("test_noop", null, "{}", "scheduled_at = now() + interval '2 seconds'");
+
+        await().during(Duration.ofMillis(1200)).atMost(Duration.ofMillis(1600))
+                .until(() -> "pending".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at >= scheduled_at", id)).isEqualTo(1);
+    }
+
+    @Test
+    void dependentJobWaitsForItsDependencyToComplete() {
+        UUID first = db.insert("test_sleep", "{\"sleep_ms\": 1000}");
+        UUID second = db.insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(second)));
+        assertThat(db.count("SELECT count(*) FROM job_queue a, job_queue b WHERE a.id = ? AND b.id = ?"
+                + " AND b.started_at >= a.completed_at", first, second)).isEqualTo(1);
+    }
+
+    @Test
+    void dependentOfAFailedJobFailsWithDependencyFailed() throws Exception {
+        UUID first = db.insert("test_fail", "{\"mode\": \"permanent\"}");
+        UUID second = db.insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(second)));
+        JsonNode details = JSON.readTree(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", second));
+        assertThat(details.get("code").asText()).isEqualTo("DEPENDENCY_FAILED");
+        assertThat(details.get("message").asText()).contains(first.toString()).contains("failed");
+        assertThat(db.text("SELECT last_error FROM job_queue WHERE id = ?", second)).contains(first.toString());
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at IS NULL", second))
+                .as("never ran").isEqualTo(1);
+    }
+
+    @Test
+    void heartbeatAdvancesWhileAJobRuns() {
+        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 2500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
+        Timestamp first = db.jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            Timestamp now = db.jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
+            return now != null && now.after(first);
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        assertThat(db.row(id).get("retry_count")).as("a live heartbeat keeps the reaper away").isEqualTo(0);
+    }
+
+    @Test
+    void unknownPipelineFieldValueFailsAtOnceNamingTheField() throws Exception {
+        UUID id = db.insert("audit_cleanup", "{\"retention_days\": \"soon\"}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
+        Map<String, Object> row = db.row(id);
+        JsonNode details = JSON.readTree((String) row.get("details_text"));
+        assertThat(details.get("code").asText()).isEqualTo("INVALID_PAYLOAD");
+        assertThat(details.get("message").asText()).contains("job_payload.retention_days");
+        assertThat(row.get("retry_count")).isEqualTo(0);
+        assertThat(row.get("dead_letter_at")).as("permanent failures are not dead-lettered retries").isNull();
+        assertThat(row.get("last_error")).isEqualTo(details.get("message").asText());
+    }
+
+    @Test
+    void claimOrderIsPriorityThenScheduledAtThenCreatedAt() throws Exception {
+        // a second, single-slot worker that only takes test_sleep jobs sees them all queued at once
+        Db orderDb = Db.fresh();
+        try (CaravanInstance warmup = CaravanInstance.start(orderDb, Map.of())) {
+            // registers the test types in this database
+        }
+        List<UUID> expected = new ArrayList<>();
+        UUID low = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}", "priority = 9");
+        UUID laterScheduled = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}",
+                "priority = 2; scheduled_at = now() - interval '1 minute'");
+        UUID earlierScheduled = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}",
+                "priority = 2; scheduled_at = now() - interval '2 minutes'");
+        UUID urgent = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}", "priority = 1");
+        UUID sameTimeFirst = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}",
+                "priority = 5; scheduled_at = '2020-01-01T00:00:00Z'; created_at = now() - interval '1 hour'");
+        UUID sameTimeSecond = orderDb.insert("test_sleep", null, "{\"sleep_ms\": 1}",
+                "priority = 5; scheduled_at = '2020-01-01T00:00:00Z'");
+        expected.addAll(List.of(urgent, earlierScheduled, laterScheduled, sameTimeFirst, sameTimeSecond, low));
+
+        try (CaravanInstance single = CaravanInstance.start(orderDb, Map.of("caravan.worker.concurrency", "1"))) {
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    orderDb.count("SELECT count(*) FROM job_queue WHERE status = 'completed'") == 6);
+        }
+        List<UUID> actual = orderDb.jdbc().queryForList("SELECT id FROM job_queue ORDER BY started_at", UUID.class);
+        assertThat(actual).containsExactlyElementsOf(expected);
+    }
+}
