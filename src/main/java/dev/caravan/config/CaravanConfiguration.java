@@ -47,10 +47,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
 
         InFlightRegistry inFlight = new InFlightRegistry(integer(props, "caravan.worker.concurrency"));
         registry.bind("inFlight", inFlight);
-        JobDispatcher dispatcher = new JobDispatcher(inFlight);
-        dispatcher.setCamelContext(context);
-        context.addService(dispatcher, true);
-        registry.bind("jobDispatcher", dispatcher);
+        registry.bind("jobDispatcher", new JobDispatcher(inFlight, context));
         registry.bind("claimPollStrategy", new ClaimPollStrategy());
 
         registry.bind("failurePlanner", new FailurePlanner(

@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class FailurePlanner {
 
+    private static final Duration MAX_SNOOZE = Duration.ofDays(1);
+
     private final Duration maxDelay;
     private final Duration defaultSnooze;
     private final DoubleSupplier random;
@@ -36,8 +38,9 @@ public final class FailurePlanner {
         Map<String, Object> details = details(failure, job, correlationId);
         switch (failure.kind()) {
             case SNOOZE -> {
+                // a provider's Retry-After is honoured even past max-delay, up to a day
                 Duration wait = failure.retryAfter() != null ? failure.retryAfter() : defaultSnooze;
-                wait = wait.compareTo(maxDelay) > 0 ? maxDelay : wait;
+                wait = wait.compareTo(MAX_SNOOZE) > 0 ? MAX_SNOOZE : wait;
                 details.put("outcome", FailurePlan.SNOOZE);
                 return new FailurePlan(FailurePlan.SNOOZE, true, seconds(wait), 0, false,
                         failure.code(), failure.message(), write(details));

@@ -7,11 +7,9 @@ import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.CamelContext;
-import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.DefaultExchange;
-import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -21,7 +19,7 @@ import org.slf4j.MDC;
  * free again and no claimed job waits in memory: a claim never takes more jobs than there are free
  * slots, and there is one thread per slot. Each worker sends the job down {@code direct:job-run}.
  */
-public final class JobDispatcher extends ServiceSupport implements CamelContextAware {
+public final class JobDispatcher {
 
     /** Exchange properties a pipeline can read (e.g. {@code ${exchangeProperty.jobId}}). */
     public static final String JOB = "job";
@@ -38,13 +36,18 @@ public final class JobDispatcher extends ServiceSupport implements CamelContextA
     private static final Logger LOG = LoggerFactory.getLogger(JobDispatcher.class);
 
     private final InFlightRegistry inFlight;
+    private final CamelContext context;
     private final ObjectMapper json = new ObjectMapper();
-    private CamelContext context;
-    private ExecutorService workers;
-    private ProducerTemplate producer;
+    // Camel owns the pool and shuts it down with the context; deliberately not a Service of ours,
+    // because a bean used by a route is stopped with that route, and stopping job-claim at shutdown
+    // must not stop the jobs already running
+    private final ExecutorService workers;
+    private volatile ProducerTemplate producer;
 
-    public JobDispatcher(InFlightRegistry inFlight) {
+    public JobDispatcher(InFlightRegistry inFlight, CamelContext context) {
         this.inFlight = inFlight;
+        this.context = context;
+        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
     }
 
     /** Called by the job-claim route with the rows one claim returned. */
@@ -81,7 +84,7 @@ public final class JobDispatcher extends ServiceSupport implements CamelContextA
             exchange.setProperty(CLAIM_WORKER_ID, job.workerId());
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
-            producer.send("direct:job-run", exchange);
+            producer().send("direct:job-run", exchange);
             if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
                         job.id(), exchange.getException().toString());
@@ -109,29 +112,16 @@ public final class JobDispatcher extends ServiceSupport implements CamelContextA
         return id instanceof String s && !s.isBlank() ? s : job.id().toString();
     }
 
-    @Override
-    protected void doStart() {
-        workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
-        producer = context.createProducerTemplate();
-    }
-
-    @Override
-    protected void doStop() throws Exception {
-        if (workers != null) {
-            context.getExecutorServiceManager().shutdownGraceful(workers);
+    private ProducerTemplate producer() {
+        ProducerTemplate p = producer;
+        if (p == null) {
+            synchronized (this) {
+                if (producer == null) {
+                    producer = context.createProducerTemplate();
+                }
+                p = producer;
+            }
         }
-        if (producer != null) {
-            producer.stop();
-        }
-    }
-
-    @Override
-    public void setCamelContext(CamelContext camelContext) {
-        this.context = camelContext;
-    }
-
-    @Override
-    public CamelContext getCamelContext() {
-        return context;
+        return p;
     }
 }

@@ -1,0 +1,102 @@
+package dev.caravan.job;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Write-backs that lost their claim change nothing; stale jobs of dead workers are rescued. */
+class FencingAndReaperIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Db db;
+    private static CaravanInstance caravan;
+
+    @BeforeAll
+    static void start() {
+        db = Db.fresh();
+        caravan = CaravanInstance.start(db, Map.of("caravan.reaper.heartbeat-timeout-seconds", "2"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        caravan.close();
+    }
+
+    @Test
+    void jobCancelledWhileRunningStaysCancelled() {
+        long lostBefore = caravan.bean("inFlight", InFlightRegistry.class).lostClaims();
+        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
+
+        db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", id);
+
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                caravan.bean("inFlight", InFlightRegistry.class).lostClaims() > lostBefore);
+        Map<String, Object> row = db.row(id);
+        assertThat(row.get("status")).isEqualTo("cancelled");
+        assertThat(row.get("job_result")).isNull();
+    }
+
+    @Test
+    void writeBackOfAnOlderClaimByTheSameWorkerIdChangesNothing() {
+        long lostBefore = caravan.bean("inFlight", InFlightRegistry.class).lostClaims();
+        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
+
+        // as if this worker had restarted under the same id and claimed the row again
+        db.update("UPDATE job_queue SET started_at = started_at + interval '1 second' WHERE id = ?", id);
+
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                caravan.bean("inFlight", InFlightRegistry.class).lostClaims() > lostBefore);
+        Map<String, Object> row = db.row(id);
+        assertThat(row.get("status")).isEqualTo("processing");
+        assertThat(row.get("job_result")).isNull();
+        assertThat(row.get("completed_at")).isNull();
+        db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL WHERE id = ?", id);
+    }
+
+    @Test
+    void staleJobOfADeadWorkerIsReturnedSpendingAnAttemptAndThenRuns() throws Exception {
+        UUID id = db.insert("test_noop", null, "{}",
+                "status = 'processing'; worker_id = 'ghost-1'; started_at = now() - interval '1 hour';"
+                        + " heartbeat_at = now() - interval '10 minutes'");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(id)));
+
+        Map<String, Object> row = db.row(id);
+        assertThat(row.get("retry_count")).isEqualTo(1);
+        assertThat(row.get("worker_id")).isNotEqualTo("ghost-1");
+        JsonNode details = JSON.readTree((String) row.get("details_text"));
+        assertThat(details.get("code").asText()).isEqualTo("HEARTBEAT_TIMEOUT");
+        assertThat(details.get("worker_id").asText()).isEqualTo("ghost-1");
+        assertThat(details.get("message").asText()).contains("ghost-1");
+    }
+
+    @Test
+    void staleJobWithNoAttemptsLeftIsDeadLettered() throws Exception {
+        UUID id = db.insert("test_noop", null, "{}",
+                "status = 'processing'; worker_id = 'ghost-2'; retry_count = 3; max_retries = 3;"
+                        + " started_at = now() - interval '1 hour'; heartbeat_at = now() - interval '10 minutes'");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(id)));
+
+        Map<String, Object> row = db.row(id);
+        assertThat(row.get("dead_letter_at")).isNotNull();
+        assertThat(row.get("heartbeat_at")).isNull();
+        assertThat(row.get("completed_at")).isNotNull();
+        assertThat(row.get("actual_duration")).isNotNull();
+        assertThat(JSON.readTree((String) row.get("details_text")).get("dead_letter_reason").asText())
+                .contains("max_retries (3) exhausted");
+    }
+}
