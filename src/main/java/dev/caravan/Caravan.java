@@ -1,15 +1,26 @@
 package dev.caravan;
 
 import dev.caravan.config.CaravanBootstrap;
+import dev.caravan.config.StartupFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Starts Caravan: a Camel Main application whose routes claim and run jobs from PostgreSQL. */
 public final class Caravan {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Caravan.class);
 
     private Caravan() {
     }
 
     public static void main(String[] args) throws Exception {
-        int code = CaravanBootstrap.create(System.getenv(), System.getProperties()).run(args);
+        int code;
+        try {
+            code = CaravanBootstrap.create(System.getenv(), System.getProperties()).run(args);
+        } catch (StartupFailure e) {
+            LOG.error("Caravan cannot start: {}", e.getMessage());
+            code = 1;
+        }
         System.exit(code);
     }
 }

@@ -64,7 +64,8 @@ public final class Database implements Service {
         } catch (HikariPool.PoolInitializationException e) {
             closeQuietly(embedded);
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new StartupFailure("Cannot reach PostgreSQL at " + target.describe() + ": " + cause.getMessage()
+            String reason = String.valueOf(cause.getMessage()).replaceAll("\\.+$", "");
+            throw new StartupFailure("Cannot reach PostgreSQL at " + target.describe() + ": " + reason
                     + ". Check DATABASE_URL (or PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD), or unset them all to use the"
                     + " embedded PostgreSQL.");
         }

@@ -51,8 +51,13 @@ public final class WorkerSettings implements CamelContextAware {
         return types.clone();
     }
 
+    /** Every job type this process has a pipeline route for, claimed here or not: registered at start-up. */
+    public String[] pipelineTypes() {
+        return typesServed(context.getRoutes()).toArray(String[]::new);
+    }
+
     private synchronized String[] resolveTypes() {
-        Set<String> pipelines = pipelineTypes(context.getRoutes());
+        Set<String> pipelines = typesServed(context.getRoutes());
         if (configuredTypes.isEmpty()) {
             LOG.info("Worker {} claims every job type with a pipeline: {}", workerId, pipelines);
             return pipelines.toArray(String[]::new);
@@ -71,7 +76,7 @@ public final class WorkerSettings implements CamelContextAware {
         return served.toArray(String[]::new);
     }
 
-    static Set<String> pipelineTypes(List<Route> routes) {
+    static Set<String> typesServed(List<Route> routes) {
         Set<String> types = new TreeSet<>();
         for (Route route : routes) {
             String uri = route.getEndpoint().getEndpointBaseUri();

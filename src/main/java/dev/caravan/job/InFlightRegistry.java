@@ -17,6 +17,7 @@ public final class InFlightRegistry {
     private final Map<UUID, JobRow> jobs = new ConcurrentHashMap<>();
     private final AtomicLong lostClaims = new AtomicLong();
     private volatile boolean claiming = true;
+    private volatile boolean released;
 
     public InFlightRegistry(int capacity) {
         if (capacity < 1) {
@@ -56,6 +57,15 @@ public final class InFlightRegistry {
 
     public boolean isClaiming() {
         return claiming;
+    }
+
+    /** Shutdown handed the unfinished jobs back: their late write-backs are expected to find no claim. */
+    public void markReleased() {
+        released = true;
+    }
+
+    public boolean isReleased() {
+        return released;
     }
 
     public long claimLost() {

@@ -85,7 +85,9 @@ public final class JobDispatcher {
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
             producer().send("direct:job-run", exchange);
-            if (exchange.getException() != null) {
+            if (exchange.getException() != null && inFlight.isReleased()) {
+                LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
+            } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
                         job.id(), exchange.getException().toString());
             }

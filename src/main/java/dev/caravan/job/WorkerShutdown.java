@@ -51,6 +51,7 @@ public final class WorkerShutdown extends MainListenerSupport {
         if (!inFlight.isEmpty()) {
             try (ProducerTemplate producer = context.createProducerTemplate()) {
                 producer.sendBody("direct:job-release", null);
+                inFlight.markReleased();
             } catch (Exception e) {
                 LOG.error("Could not hand {} unfinished job(s) back; the reaper will return them: {}", inFlight.size(),
                         e.getMessage());

@@ -25,6 +25,14 @@ public final class Db {
         return new Db(TestDatabase.fresh());
     }
 
+    /** A fresh database with Caravan's schema applied, for tests that need no running worker. */
+    public static Db migrated() {
+        Db db = fresh();
+        org.flywaydb.core.Flyway.configure().dataSource(db.jdbc.getDataSource())
+                .locations("classpath:db/migration").load().migrate();
+        return db;
+    }
+
     public String url() {
         return url;
     }

@@ -1,0 +1,62 @@
+package dev.caravan.config;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import dev.caravan.support.Db;
+import dev.caravan.support.JarProcess;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The jar as an operator starts it: the embedded default, and a database it cannot reach. */
+class StartupIT {
+
+    @Test
+    void unreachableDatabaseGivesOneClearLineAndExitCodeOne() throws Exception {
+        try (JarProcess jar = JarProcess.start("startup-unreachable", Map.of(
+                "DATABASE_URL", "postgres://app:topsecret@127.0.0.1:1/jobs", "DB_CONNECT_TIMEOUT", "2"))) {
+            assertThat(jar.process().waitFor(60, TimeUnit.SECONDS)).as("exits by itself").isTrue();
+            String output = jar.output();
+            assertThat(jar.process().exitValue()).isEqualTo(1);
+            assertThat(output).contains("Caravan cannot start: Cannot reach PostgreSQL at jdbc:postgresql://127.0.0.1:1/jobs")
+                    .contains("DATABASE_URL")
+                    .doesNotContain("topsecret")
+                    .doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void withNoDatabaseConfiguredItRunsJobsOnEmbeddedPostgresWhoseDataSurvivesARestart() throws Exception {
+        Path dataDir = Files.createTempDirectory("caravan-data");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Map<String, String> env = Map.of("CARAVAN_DATA_DIR", dataDir.toString(),
+                "CARAVAN_EMBEDDED_PG_PORT", String.valueOf(port), "POLL_INTERVAL", "100");
+        Db db = new Db("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres");
+        UUID id;
+        try (JarProcess first = JarProcess.start("startup-embedded-1", env)) {
+            first.awaitOutput("Using the embedded PostgreSQL", Duration.ofSeconds(90));
+            first.awaitOutput("claims every job type", Duration.ofSeconds(60));
+            id = db.insert("audit_cleanup", "{\"retention_days\": 30}");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(db.status(id)));
+            // 143 = 128 + SIGTERM: how the JVM reports a stop by signal once its shutdown hooks are done
+            assertThat(first.terminate()).as("graceful stop on SIGTERM").isIn(0, 143);
+            assertThat(first.output()).contains("Stopping: claiming stopped").contains("(caravan) shutdown in");
+        }
+        try (JarProcess second = JarProcess.start("startup-embedded-2", env)) {
+            second.awaitOutput("claims every job type", Duration.ofSeconds(90));
+            assertThat(db.status(id)).as("the job and its result survived the restart").isEqualTo("completed");
+            assertThat(db.text("SELECT job_result ->> 'archived' FROM job_queue WHERE id = ?", id)).isEqualTo("0");
+            assertThat(second.terminate()).isIn(0, 143);
+        }
+    }
+}
