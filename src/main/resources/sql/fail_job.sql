@@ -8,15 +8,11 @@ UPDATE job_queue
        heartbeat_at    = NULL,
        dead_letter_at  = CASE WHEN CAST(:#${variable.failure.deadLetter} AS boolean) THEN now() END,
        last_error      = :#${variable.failure.message},
-       error_details   = CAST(:#${variable.failure.detailsJson} AS jsonb)
-                         || jsonb_build_object(
-                                'failed_at', now(),
-                                'duration_ms', round(extract(epoch FROM now() - started_at) * 1000),
-                                'history', jsonb_path_query_array(
-                                    COALESCE(error_details -> 'history', '[]'::jsonb)
-                                    || CASE WHEN error_details IS NULL THEN '[]'::jsonb
-                                            ELSE jsonb_build_array(error_details - 'history') END,
-                                    '$[last - 19 to last]')),
+       error_details   = job_error_details(error_details,
+                             CAST(:#${variable.failure.detailsJson} AS jsonb)
+                             || jsonb_build_object(
+                                    'failed_at', now(),
+                                    'duration_ms', round(extract(epoch FROM now() - started_at) * 1000))),
        updated_at      = now()
  WHERE id = :#${exchangeProperty.jobId}
    AND status = 'processing'

@@ -22,7 +22,7 @@ UPDATE job_queue j
        worker_id       = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE j.worker_id END,
        heartbeat_at    = NULL,
        last_error      = 'worker ' || COALESCE(j.worker_id, '?') || ' stopped sending heartbeats',
-       error_details   = jsonb_build_object(
+       error_details   = job_error_details(j.error_details, jsonb_build_object(
                              'code', 'HEARTBEAT_TIMEOUT',
                              'message', 'worker ' || COALESCE(j.worker_id, '?') || ' stopped sending heartbeats',
                              'kind', 'retryable',
@@ -34,12 +34,7 @@ UPDATE job_queue j
                              'failed_at', now(),
                              'correlation_id', COALESCE(j.job_payload ->> 'correlation_id', j.id::text),
                              'dead_letter_reason', CASE WHEN j.retry_count < j.max_retries THEN NULL
-                                                        ELSE 'max_retries (' || j.max_retries || ') exhausted' END,
-                             'history', jsonb_path_query_array(
-                                 COALESCE(j.error_details -> 'history', '[]'::jsonb)
-                                 || CASE WHEN j.error_details IS NULL THEN '[]'::jsonb
-                                         ELSE jsonb_build_array(j.error_details - 'history') END,
-                                 '$[last - 19 to last]')),
+                                                        ELSE 'max_retries (' || j.max_retries || ') exhausted' END)),
        updated_at      = now()
   FROM stale
  WHERE j.id = stale.id

@@ -142,6 +142,17 @@ CREATE TRIGGER job_queue_extract_ids
     BEFORE INSERT OR UPDATE OF job_payload ON job_queue
     FOR EACH ROW EXECUTE FUNCTION job_queue_before_write();
 
+-- error_details of a new failure: the new entry, with the previous failure (and its own history)
+-- appended to the history, keeping the last 20 so a job that snoozes for days stays small.
+CREATE FUNCTION job_error_details(previous jsonb, entry jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS
+$$
+SELECT entry || jsonb_build_object('history', jsonb_path_query_array(
+           COALESCE(previous -> 'history', '[]'::jsonb)
+           || CASE WHEN previous IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(previous - 'history') END,
+           '$[last - 19 to last]'))
+$$;
+
 -- The claim: pending work in claim order (priority, then scheduled_at, then created_at).
 CREATE INDEX job_queue_claim_idx ON job_queue (priority, scheduled_at, created_at) WHERE status = 'pending';
 -- The reaper: running jobs by heartbeat.

@@ -17,8 +17,7 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  */
 public final class AuditCleanup {
 
-    private static final String ARCHIVE = SqlResource.load("archive_finished_jobs.sql");
-    private static final String DELETE = SqlResource.load("delete_finished_jobs.sql");
+    private static final String REMOVE = SqlResource.load("remove_finished_jobs.sql");
 
     private final NamedParameterJdbcTemplate jdbc;
     private final double defaultRetentionDays;
@@ -41,13 +40,15 @@ public final class AuditCleanup {
 
         MapSqlParameterSource params = new MapSqlParameterSource()
                 .addValue("retentionSeconds", retentionDays * 86_400)
-                .addValue("batchSize", batchSize);
+                .addValue("batchSize", batchSize)
+                .addValue("archive", archive);
         long started = System.nanoTime();
         long total = 0;
         int batches = 0;
         int last;
         do {
-            last = jdbc.update(archive ? ARCHIVE : DELETE, params);
+            Integer removed = jdbc.queryForObject(REMOVE, params, Integer.class);
+            last = removed == null ? 0 : removed;
             total += last;
             batches++;
         } while (last >= batchSize && batches < maxBatches);
