@@ -4,7 +4,11 @@ import java.util.Map;
 import java.util.Properties;
 
 import dev.caravan.job.WorkerShutdown;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.model.errorhandler.DefaultErrorHandlerDefinition;
 
 /**
  * Builds the Camel Main that runs Caravan: built-in routes from the classpath, an operator's routes
@@ -33,6 +37,19 @@ public final class CaravanBootstrap {
         main.configure().withRoutesIncludePattern(routes);
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new WorkerShutdown());
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport m) {
+                // A failure that escapes a pipeline is classified, written to its row and logged in one
+                // line by job-fail; Camel's default handler would log it again, at ERROR, with a stack
+                // trace. Set before the routes are built: a routeConfiguration's errorHandler is not
+                // applied to YAML routes in Camel 4.18. Routes that want redelivery declare an
+                // onException with a redeliveryPolicy in their own route configuration.
+                m.getCamelContext().getCamelContextExtension().setErrorHandlerFactory(new DefaultErrorHandlerDefinition()
+                        .maximumRedeliveries(0).logStackTrace(false).logExhaustedMessageHistory(false)
+                        .loggingLevel(LoggingLevel.DEBUG));
+            }
+        });
         return main;
     }
 }

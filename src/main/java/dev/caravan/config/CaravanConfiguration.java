@@ -45,7 +45,12 @@ public final class CaravanConfiguration implements CamelConfiguration {
         worker.setCamelContext(context);
         registry.bind("workerSettings", worker);
 
-        InFlightRegistry inFlight = new InFlightRegistry(integer(props, "caravan.worker.concurrency"));
+        int concurrency = integer(props, "caravan.worker.concurrency");
+        if (concurrency < 1 || concurrency > 10_000) {
+            throw new StartupFailure("WORKER_CONCURRENCY (caravan.worker.concurrency) must be from 1 to 10000, was "
+                    + concurrency);
+        }
+        InFlightRegistry inFlight = new InFlightRegistry(concurrency);
         registry.bind("inFlight", inFlight);
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, context));
         registry.bind("claimPollStrategy", new ClaimPollStrategy());
