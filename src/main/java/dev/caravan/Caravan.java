@@ -17,8 +17,9 @@ public final class Caravan {
         int code;
         try {
             code = CaravanBootstrap.create(System.getenv(), System.getProperties()).run(args);
-        } catch (StartupFailure e) {
-            LOG.error("Caravan cannot start: {}", e.getMessage());
+        } catch (Exception e) {
+            // a bad route file, a bad setting, no database: say what and where in one message, no trace
+            LOG.error("Caravan cannot start: {}", StartupFailure.describe(e));
             code = 1;
         }
         System.exit(code);

@@ -1,8 +1,11 @@
 package dev.caravan.config;
 
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import dev.caravan.control.OperationsListener;
 import dev.caravan.job.WorkerShutdown;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.main.BaseMainSupport;
@@ -35,8 +38,15 @@ public final class CaravanBootstrap {
             routes += ",file:" + dir + "/*.yaml,file:" + dir + "/*.xml";
         }
         main.configure().withRoutesIncludePattern(routes);
+        if (routesDir != null && !routesDir.isBlank()) {
+            List<String> replaced = RouteOverrides.excludes(Path.of(routesDir));
+            if (!replaced.isEmpty()) {
+                main.configure().withRoutesExcludePattern(String.join(",", replaced));
+            }
+        }
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new WorkerShutdown());
+        main.addMainListener(new OperationsListener());
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void beforeConfigure(BaseMainSupport m) {

@@ -4,14 +4,22 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import dev.caravan.control.WorkerControl;
+import dev.caravan.health.DatabaseHealthCheck;
+import dev.caravan.health.HealthEndpoint;
+import dev.caravan.health.WorkerLoopsHealthCheck;
 import dev.caravan.job.ClaimPollStrategy;
 import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
+import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
+import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
@@ -30,8 +38,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
 
         Database database = Database.open(databaseSettings(props));
         context.addService(database, true);
+        String schemaVersion = null;
         if (bool(props, "caravan.db.migrate")) {
-            database.migrate();
+            schemaVersion = database.migrate();
         } else {
             database.checkSchema();
         }
@@ -52,8 +61,21 @@ public final class CaravanConfiguration implements CamelConfiguration {
         }
         InFlightRegistry inFlight = new InFlightRegistry(concurrency);
         registry.bind("inFlight", inFlight);
-        registry.bind("jobDispatcher", new JobDispatcher(inFlight, context));
-        registry.bind("claimPollStrategy", new ClaimPollStrategy());
+        WorkerStatus status = new WorkerStatus();
+        registry.bind("workerStatus", status);
+        JobMetrics metrics = new JobMetrics(context, inFlight, worker);
+        registry.bind("jobMetrics", metrics);
+        registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
+        registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
+
+        // health: readiness = the database and its schema; liveness = the claim and heartbeat loops
+        registry.bind("databaseHealthCheck", new DatabaseHealthCheck(database.dataSource(), schemaVersion));
+        WorkerLoopsHealthCheck loops = new WorkerLoopsHealthCheck(status,
+                Duration.ofMillis(integer(props, "caravan.claim.poll-interval-ms")),
+                Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
+        registry.bind("workerLoopsHealthCheck", loops);
+        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers(props)));
+        registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props));
 
         registry.bind("failurePlanner", new FailurePlanner(
                 Duration.ofSeconds(integer(props, "caravan.retry.max-delay-seconds")),
@@ -81,7 +103,18 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Path.of(text(props, "caravan.db.embedded.data-dir")),
                 integer(props, "caravan.db.embedded.port"),
                 integer(props, "caravan.db.pool-size"),
-                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")).toMillis());
+                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")).toMillis(),
+                bool(props, "caravan.db.debug-queries"));
+    }
+
+    /** The providers /health reports on: "available" once configured, else "not_configured". */
+    private static Map<String, String> providers(PropertiesComponent props) {
+        Map<String, String> providers = new LinkedHashMap<>();
+        providers.put("openai", text(props, "caravan.providers.openai.api-key").isEmpty() ? "not_configured" : "available");
+        providers.put("google_vision",
+                text(props, "caravan.providers.google-vision.api-key").isEmpty() ? "not_configured" : "available");
+        providers.put("gateway", text(props, "caravan.providers.gateway.url").isEmpty() ? "not_configured" : "available");
+        return providers;
     }
 
     static String text(PropertiesComponent props, String key) {

@@ -12,6 +12,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import net.ttddyy.dsproxy.listener.logging.SLF4JLogLevel;
+import net.ttddyy.dsproxy.support.ProxyDataSourceBuilder;
 import org.apache.camel.Service;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -26,15 +28,21 @@ public final class Database implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
 
     private final HikariDataSource pool;
+    private final DataSource dataSource;
     private final EmbeddedPostgres embedded;
 
-    private Database(HikariDataSource pool, EmbeddedPostgres embedded) {
+    private Database(HikariDataSource pool, EmbeddedPostgres embedded, boolean debugQueries) {
         this.pool = pool;
         this.embedded = embedded;
+        // DEBUG_QUERIES (seed 001): every statement, its parameters and its time, on logger caravan.sql
+        this.dataSource = debugQueries
+                ? ProxyDataSourceBuilder.create("caravan", pool).logQueryBySlf4j(SLF4JLogLevel.INFO, "caravan.sql").build()
+                : pool;
     }
 
+    /** The pool, or the pool wrapped to log every statement when DEBUG_QUERIES is on. */
     public DataSource dataSource() {
-        return pool;
+        return dataSource;
     }
 
     public static Database open(DatabaseSettings settings) {
@@ -69,18 +77,19 @@ public final class Database implements Service {
                     + ". Check DATABASE_URL (or PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD), or unset them all to use the"
                     + " embedded PostgreSQL.");
         }
-        return new Database(pool, embedded);
+        return new Database(pool, embedded, settings.debugQueries());
     }
 
-    /** Applies the Flyway migrations in db/migration (switch off with caravan.db.migrate=false). */
-    public void migrate() {
-        var result = Flyway.configure()
-                .dataSource(pool)
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
-        LOG.info("Database schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion,
-                result.migrationsExecuted);
+    /**
+     * Applies the Flyway migrations in db/migration (switch off with caravan.db.migrate=false);
+     * returns the schema version now in place.
+     */
+    public String migrate() {
+        Flyway flyway = Flyway.configure().dataSource(pool).locations("classpath:db/migration").load();
+        int applied = flyway.migrate().migrationsExecuted;
+        String version = flyway.info().current().getVersion().getVersion();
+        LOG.info("Database schema at version {} ({} migration(s) applied now)", version, applied);
+        return version;
     }
 
     /** Fails start-up with one clear line if the schema is not there (when migrations are off). */

@@ -14,7 +14,12 @@ public final class ClaimPollStrategy implements PollingConsumerPollStrategy {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClaimPollStrategy.class);
 
+    private final WorkerStatus status;
     private volatile boolean failing;
+
+    public ClaimPollStrategy(WorkerStatus status) {
+        this.status = status;
+    }
 
     @Override
     public boolean begin(Consumer consumer, Endpoint endpoint) {
@@ -23,6 +28,7 @@ public final class ClaimPollStrategy implements PollingConsumerPollStrategy {
 
     @Override
     public void commit(Consumer consumer, Endpoint endpoint, int polledMessages) {
+        status.polled();
         if (failing) {
             failing = false;
             LOG.info("Claiming works again");
@@ -35,6 +41,7 @@ public final class ClaimPollStrategy implements PollingConsumerPollStrategy {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
+        status.pollFailed(root.getMessage());
         if (!failing) {
             LOG.error("Claiming jobs failed, retrying at every poll: {}", root.getMessage());
         } else {

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The jobs this worker holds right now. It sizes each claim to the free slots, feeds the heartbeat
@@ -15,7 +14,6 @@ public final class InFlightRegistry {
 
     private final int capacity;
     private final Map<UUID, JobRow> jobs = new ConcurrentHashMap<>();
-    private final AtomicLong lostClaims = new AtomicLong();
     private volatile boolean claiming = true;
     private volatile boolean released;
 
@@ -55,6 +53,10 @@ public final class InFlightRegistry {
         claiming = false;
     }
 
+    public void resumeClaiming() {
+        claiming = true;
+    }
+
     public boolean isClaiming() {
         return claiming;
     }
@@ -66,14 +68,6 @@ public final class InFlightRegistry {
 
     public boolean isReleased() {
         return released;
-    }
-
-    public long claimLost() {
-        return lostClaims.incrementAndGet();
-    }
-
-    public long lostClaims() {
-        return lostClaims.get();
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -36,6 +37,7 @@ public final class JobDispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(JobDispatcher.class);
 
     private final InFlightRegistry inFlight;
+    private final JobMetrics metrics;
     private final CamelContext context;
     private final ObjectMapper json = new ObjectMapper();
     // Camel owns the pool and shuts it down with the context; deliberately not a Service of ours,
@@ -44,8 +46,9 @@ public final class JobDispatcher {
     private final ExecutorService workers;
     private volatile ProducerTemplate producer;
 
-    public JobDispatcher(InFlightRegistry inFlight, CamelContext context) {
+    public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context) {
         this.inFlight = inFlight;
+        this.metrics = metrics;
         this.context = context;
         this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
     }
@@ -55,6 +58,7 @@ public final class JobDispatcher {
         for (Map<String, Object> row : rows) {
             JobRow job = JobRow.fromClaim(row);
             inFlight.add(job);
+            metrics.claimed(job);
             try {
                 workers.execute(() -> run(job));
             } catch (RejectedExecutionException stopping) {
@@ -84,7 +88,9 @@ public final class JobDispatcher {
             exchange.setProperty(CLAIM_WORKER_ID, job.workerId());
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
+            long started = System.nanoTime();
             producer().send("direct:job-run", exchange);
+            record(job, exchange, System.nanoTime() - started);
             if (exchange.getException() != null && inFlight.isReleased()) {
                 LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
             } else if (exchange.getException() != null) {
@@ -96,6 +102,15 @@ public final class JobDispatcher {
         } finally {
             inFlight.remove(job);
             MDC.clear();
+        }
+    }
+
+    /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost). */
+    private void record(JobRow job, Exchange exchange, long nanos) {
+        Integer updated = exchange.getMessage().getHeader("CamelSqlUpdateCount", Integer.class);
+        if (exchange.getException() == null && (updated == null || updated > 0)) {
+            FailurePlan failure = exchange.getVariable("failure", FailurePlan.class);
+            metrics.finished(job, failure == null ? "completed" : failure.outcome(), nanos);
         }
     }
 

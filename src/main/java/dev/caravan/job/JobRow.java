@@ -3,10 +3,13 @@ package dev.caravan.job;
 import java.util.Map;
 import java.util.UUID;
 
-/** One claimed job, as the claim statement returned it; claimedAt fences every write-back. */
+/**
+ * One claimed job, as the claim statement returned it; claimedAt fences every write-back, and
+ * pickupDelayMillis is how long it waited from due to claimed.
+ */
 public record JobRow(UUID id, String type, String lane, String name, String group, String payloadJson,
                      int retryCount, int maxRetries, long retryDelayMillis, String workerId,
-                     String claimedAt, String scheduledAt) {
+                     String claimedAt, long pickupDelayMillis) {
 
     /** 1 for the first run, 2 for the first retry, … */
     public int attempt() {
@@ -27,6 +30,6 @@ public record JobRow(UUID id, String type, String lane, String name, String grou
                 ((Number) row.get("retry_delay_ms")).longValue(),
                 (String) row.get("worker_id"),
                 (String) row.get("claimed_at"),
-                (String) row.get("scheduled_at"));
+                ((Number) row.get("pickup_delay_ms")).longValue());
     }
 }

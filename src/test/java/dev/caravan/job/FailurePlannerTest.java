@@ -16,7 +16,7 @@ class FailurePlannerTest {
 
     private static JobRow job(int retryCount, int maxRetries) {
         return new JobRow(UUID.randomUUID(), "ai_processing", "ai_queue_simple", "n", null, "{}", retryCount, maxRetries,
-                300_000, "worker-1", "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00");
+                300_000, "worker-1", "2026-01-01 00:00:00+00", 0);
     }
 
     @Test

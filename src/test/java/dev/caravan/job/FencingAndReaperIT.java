@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.metrics.JobMetrics;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
 import org.junit.jupiter.api.AfterAll;
@@ -33,16 +34,20 @@ class FencingAndReaperIT {
         caravan.close();
     }
 
+    private static double lostClaims() {
+        return caravan.bean("jobMetrics", JobMetrics.class).count("claims_lost", "test_sleep", null);
+    }
+
     @Test
     void jobCancelledWhileRunningStaysCancelled() {
-        long lostBefore = caravan.bean("inFlight", InFlightRegistry.class).lostClaims();
+        double lostBefore = lostClaims();
         UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
 
         db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", id);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
-                caravan.bean("inFlight", InFlightRegistry.class).lostClaims() > lostBefore);
+                lostClaims() > lostBefore);
         Map<String, Object> row = db.row(id);
         assertThat(row.get("status")).isEqualTo("cancelled");
         assertThat(row.get("job_result")).isNull();
@@ -50,7 +55,7 @@ class FencingAndReaperIT {
 
     @Test
     void writeBackOfAnOlderClaimByTheSameWorkerIdChangesNothing() {
-        long lostBefore = caravan.bean("inFlight", InFlightRegistry.class).lostClaims();
+        double lostBefore = lostClaims();
         UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
 
@@ -58,7 +63,7 @@ class FencingAndReaperIT {
         db.update("UPDATE job_queue SET started_at = started_at + interval '1 second' WHERE id = ?", id);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
-                caravan.bean("inFlight", InFlightRegistry.class).lostClaims() > lostBefore);
+                lostClaims() > lostBefore);
         Map<String, Object> row = db.row(id);
         assertThat(row.get("status")).isEqualTo("processing");
         assertThat(row.get("job_result")).isNull();

@@ -36,10 +36,15 @@ public final class CaravanInstance implements AutoCloseable {
     }
 
     public static CaravanInstance start(Db db, Map<String, String> properties) {
+        return start(db, properties, testRoutes(), "test_noop");
+    }
+
+    /** Starts with another routes folder; returns once the pipeline type awaitType is registered. */
+    public static CaravanInstance start(Db db, Map<String, String> properties, Path routesDir, String awaitType) {
         Map<String, String> all = new HashMap<>(defaults());
         all.put("caravan.db.url", db.url());
         all.putAll(properties);
-        CaravanInstance instance = new CaravanInstance(CaravanBootstrap.create(all, testRoutes().toString()));
+        CaravanInstance instance = new CaravanInstance(CaravanBootstrap.create(all, routesDir.toString()));
         instance.thread.start();
         await().atMost(Duration.ofSeconds(90)).until(() -> instance.failure.get() != null || instance.started()
                 || !instance.thread.isAlive());
@@ -48,7 +53,7 @@ public final class CaravanInstance implements AutoCloseable {
         }
         // the start-up route registers the test pipelines' types, which producers need before inserting
         await().atMost(Duration.ofSeconds(30)).until(() ->
-                db.count("SELECT count(*) FROM job_types WHERE job_type = 'test_noop'") == 1);
+                db.count("SELECT count(*) FROM job_types WHERE job_type = ?", awaitType) == 1);
         return instance;
     }
 
@@ -65,12 +70,19 @@ public final class CaravanInstance implements AutoCloseable {
         p.put("caravan.cleanup.enabled", "false");
         p.put("caravan.shutdown.timeout-seconds", "10");
         p.put("camel.main.shutdown-timeout", "5");
+        // several instances share a JVM: no fixed ports, no clashing MBean names, unless a test asks
+        p.put("camel.management.enabled", "false");
+        p.put("camel.main.jmx-enabled", "false");
         return p;
     }
 
     public static Path testRoutes() {
+        return resourceDir("/test-routes");
+    }
+
+    public static Path resourceDir(String name) {
         try {
-            return Path.of(CaravanInstance.class.getResource("/test-routes").toURI());
+            return Path.of(CaravanInstance.class.getResource(name).toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

@@ -1,0 +1,108 @@
+package dev.caravan.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * Lets a file in the operator's routes folder replace a built-in route: Camel refuses two routes
+ * with one id, so a built-in route (one per file, routes/&lt;id&gt;.camel.yaml) whose id a file in
+ * the folder also declares is left out. A file that cannot be read here is left for Camel to
+ * report, with its name and line.
+ */
+public final class RouteOverrides {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteOverrides.class);
+
+    private RouteOverrides() {
+    }
+
+    /** Built-in route files to exclude, as Camel exclude patterns, for the routes the folder replaces. */
+    public static List<String> excludes(Path routesDir) {
+        List<String> excludes = new ArrayList<>();
+        declaredIds(routesDir).forEach((id, file) -> {
+            String builtIn = "routes/" + id + ".camel.yaml";
+            if (RouteOverrides.class.getClassLoader().getResource(builtIn) != null) {
+                LOG.info("Route {} from {} replaces the built-in one", id, file);
+                excludes.add("classpath:" + builtIn);
+            }
+        });
+        return excludes;
+    }
+
+    /** Route and route configuration ids declared in the folder's YAML and XML files, with their file. */
+    static Map<String, Path> declaredIds(Path dir) {
+        Map<String, Path> ids = new LinkedHashMap<>();
+        if (dir == null || !Files.isDirectory(dir)) {
+            return ids;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.sorted().toList()) {
+                String name = file.getFileName().toString();
+                try {
+                    if (name.endsWith(".yaml") || name.endsWith(".yml")) {
+                        yamlIds(file).forEach(id -> ids.put(id, file));
+                    } else if (name.endsWith(".xml")) {
+                        xmlIds(file).forEach(id -> ids.put(id, file));
+                    }
+                } catch (Exception unreadable) {
+                    // Camel reports it, naming the file and line, when it loads the routes
+                }
+            }
+        } catch (IOException e) {
+            throw new StartupFailure("Cannot read CARAVAN_ROUTES_DIR " + dir + ": " + e.getMessage());
+        }
+        return ids;
+    }
+
+    private static List<String> yamlIds(Path file) throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(file)) {
+            Object doc = new Load(LoadSettings.builder().build()).loadFromInputStream(in);
+            if (doc instanceof List<?> items) {
+                for (Object item : items) {
+                    if (item instanceof Map<?, ?> entry) {
+                        for (String kind : List.of("route", "routeConfiguration")) {
+                            if (entry.get(kind) instanceof Map<?, ?> body && body.get("id") instanceof String id) {
+                                ids.add(id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static List<String> xmlIds(Path file) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        List<String> ids = new ArrayList<>();
+        for (String tag : List.of("route", "routeConfiguration")) {
+            NodeList nodes = factory.newDocumentBuilder().parse(file.toFile()).getElementsByTagNameNS("*", tag);
+            for (int i = 0; i < nodes.getLength(); i++) {
+                String id = ((Element) nodes.item(i)).getAttribute("id");
+                if (!id.isBlank()) {
+                    ids.add(id);
+                }
+            }
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.caravan.health;
+
+import java.time.Instant;
+import java.util.Map;
+
+import dev.caravan.job.InFlightRegistry;
+import dev.caravan.job.WorkerStatus;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * GET /health on the management port, in the JSON shape seed 001's operators and their load
+ * balancers expect: status, worker_id, active_jobs, last_heartbeat, api_capacity. It answers from
+ * memory, so it stays fast and honest while the database is away ("degraded", still 200); only a
+ * stuck claim loop makes it "unhealthy" (503).
+ */
+public final class HealthEndpoint {
+
+    private final WorkerStatus status;
+    private final InFlightRegistry inFlight;
+    private final String workerId;
+    private final WorkerLoopsHealthCheck loops;
+    private final Map<String, String> providers;
+
+    /** @param providers provider name → "available" or "not_configured" */
+    public HealthEndpoint(WorkerStatus status, InFlightRegistry inFlight, String workerId, WorkerLoopsHealthCheck loops,
+                          Map<String, String> providers) {
+        this.status = status;
+        this.inFlight = inFlight;
+        this.workerId = workerId;
+        this.loops = loops;
+        this.providers = providers;
+    }
+
+    /** Adds the route to the management server's router (the server on camel.management.port). */
+    public void install(CamelContext context, int managementPort) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
+                VertxPlatformHttpRouter.getRouterNameFromPort(managementPort));
+        if (router == null) {
+            throw new IllegalStateException("no management HTTP server on port " + managementPort);
+        }
+        router.route("/health").method(HttpMethod.GET).produces("application/json").handler(ctx -> {
+            JsonObject body = body();
+            int code = "unhealthy".equals(body.getString("status")) ? 503 : 200;
+            ctx.response().setStatusCode(code).putHeader("content-type", "application/json").end(body.encodePrettily());
+        });
+    }
+
+    JsonObject body() {
+        boolean alive = loops.call().getState() == org.apache.camel.health.HealthCheck.State.UP;
+        boolean databaseUp = status.lastPollError() == null;
+        JsonObject capacity = new JsonObject();
+        providers.forEach(capacity::put);
+        Instant beat = status.lastHeartbeat();
+        return new JsonObject()
+                .put("status", !alive ? "unhealthy" : databaseUp ? "healthy" : "degraded")
+                .put("worker_id", workerId)
+                .put("active_jobs", inFlight.size())
+                .put("free_slots", inFlight.freeSlots())
+                .put("claiming", inFlight.isClaiming())
+                .put("last_heartbeat", beat == null ? null : beat.toString())
+                .put("database", databaseUp ? "up" : "down: " + status.lastPollError())
+                .put("api_capacity", capacity);
+    }
+}
