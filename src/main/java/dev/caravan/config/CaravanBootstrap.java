@@ -25,7 +25,15 @@ public final class CaravanBootstrap {
 
     public static Main create(Map<String, String> env, Properties system) {
         String routesDir = system.getProperty("caravan.routes.dir", env.getOrDefault("CARAVAN_ROUTES_DIR", ""));
-        return create(Map.of(), routesDir);
+        Main main = create(Map.of(), routesDir);
+        boolean reload = Boolean.parseBoolean(system.getProperty("caravan.routes.reload",
+                env.getOrDefault("CARAVAN_ROUTES_RELOAD", "false")));
+        if (reload && !routesDir.isBlank()) {
+            // development: a changed file in the routes folder is reloaded without a restart
+            main.configure().withRoutesReloadEnabled(true).withRoutesReloadDirectory(routesDir)
+                    .withRoutesReloadPattern("*.yaml,*.yml,*.xml").withRoutesReloadRemoveAllRoutes(false);
+        }
+        return main;
     }
 
     /** A Caravan with some properties overridden and, if routesDir is not blank, external routes. */

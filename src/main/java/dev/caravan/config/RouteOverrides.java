@@ -36,10 +36,12 @@ public final class RouteOverrides {
     public static List<String> excludes(Path routesDir) {
         List<String> excludes = new ArrayList<>();
         declaredIds(routesDir).forEach((id, file) -> {
-            String builtIn = "routes/" + id + ".camel.yaml";
-            if (RouteOverrides.class.getClassLoader().getResource(builtIn) != null) {
+            java.net.URL builtIn = RouteOverrides.class.getClassLoader().getResource("routes/" + id + ".camel.yaml");
+            if (builtIn != null) {
                 LOG.info("Route {} from {} replaces the built-in one", id, file);
-                excludes.add("classpath:" + builtIn);
+                // Camel matches excludes against the resource's location: file:/…/routes/x or file:/…/caravan.jar!/routes/x
+                String location = builtIn.toString();
+                excludes.add(location.startsWith("jar:") ? location.substring("jar:".length()) : location);
             }
         });
         return excludes;

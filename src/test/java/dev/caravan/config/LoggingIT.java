@@ -1,0 +1,61 @@
+package dev.caravan.config;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import dev.caravan.support.JarProcess;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** LOG_FORMAT=json: one JSON object per line, a job's lines carrying its ids; DEBUG_QUERIES logs SQL. */
+class LoggingIT {
+
+    @Test
+    void jsonLinesCarryTheJobsIdsAndDebugQueriesLogsStatementsWithTimings() throws Exception {
+        Db db = Db.fresh();
+        try (JarProcess jar = JarProcess.start("logging-json", Map.of(
+                "DATABASE_URL", db.url(),
+                "CARAVAN_ROUTES_DIR", CaravanInstance.testRoutes().toString(),
+                "WORKER_ID", "log-worker",
+                "LOG_FORMAT", "json",
+                "DEBUG_QUERIES", "true",
+                "MANAGEMENT_ENABLED", "false",
+                "POLL_INTERVAL", "100"))) {
+            jar.awaitOutput("claims every job type", Duration.ofSeconds(90));
+            UUID id = db.insert("test_fail", "{\"mode\": \"permanent\", \"correlation_id\": \"corr-log\"}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(db.status(id)));
+            jar.awaitOutput("attempt 1 failed", Duration.ofSeconds(10));
+
+            ObjectMapper json = new ObjectMapper();
+            JsonNode failureLine = null;
+            boolean sqlWithTiming = false;
+            for (String line : jar.output().split("\n")) {
+                if (!line.startsWith("{")) {
+                    continue;
+                }
+                JsonNode node = json.readTree(line); // every line that looks like JSON must be JSON
+                if (node.path("message").asText().contains("attempt 1 failed")) {
+                    failureLine = node;
+                }
+                if ("caravan.sql".equals(node.path("loggerName").asText()) && node.path("message").asText().contains("Time:")) {
+                    sqlWithTiming = true;
+                }
+            }
+            assertThat(failureLine).as("the job's failure line").isNotNull();
+            assertThat(failureLine.get("level").asText()).isEqualTo("WARN");
+            JsonNode mdc = failureLine.get("mdc");
+            assertThat(mdc.get("jobId").asText()).isEqualTo(id.toString());
+            assertThat(mdc.get("correlationId").asText()).isEqualTo("corr-log");
+            assertThat(mdc.get("jobType").asText()).isEqualTo("test_fail");
+            assertThat(mdc.get("workerId").asText()).isEqualTo("log-worker");
+            assertThat(sqlWithTiming).as("DEBUG_QUERIES logged a statement with its time").isTrue();
+        }
+    }
+}
