@@ -115,6 +115,19 @@ class OperationsIT {
     }
 
     @Test
+    void everyCaravanSeriesTheGrafanaDashboardUsesIsExposed() throws Exception {
+        String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("ops/grafana/caravan-dashboard.json"));
+        String scrape = get("/observe/metrics").body();
+        Matcher names = Pattern.compile("caravan_[a-z_]+").matcher(dashboard);
+        int checked = 0;
+        while (names.find()) {
+            assertThat(scrape).as("series used by the dashboard").containsPattern("(?m)^" + names.group() + "[{ ]");
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(10);
+    }
+
+    @Test
     void healthAnswersInTheSeedShapeAndCamelChecksRunForReal() throws Exception {
         HttpResponse<String> health = get("/health");
         assertThat(health.statusCode()).isEqualTo(200);

@@ -1,0 +1,35 @@
+# Caravan as a container: build the jar with the Maven wrapper, run it on a JRE 17 as a non-root user.
+# No Docker engine runs on the build machine: this file is checked by ContainerFilesTest and by reading.
+FROM eclipse-temurin:17-jdk AS build
+WORKDIR /src
+COPY .mvn/ .mvn/
+COPY mvnw pom.xml ./
+RUN ./mvnw -B -q dependency:go-offline
+COPY src/ src/
+RUN ./mvnw -B -q package -DskipTests
+
+FROM eclipse-temurin:17-jre
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system caravan \
+ && useradd --system --gid caravan --home-dir /app caravan \
+ && mkdir -p /app/routes /app/results /app/data \
+ && chown -R caravan:caravan /app
+WORKDIR /app
+COPY --from=build /src/target/caravan.jar /app/caravan.jar
+USER caravan
+# an operator's routes folder and the PDF gateway's results, mounted as volumes
+ENV CARAVAN_ROUTES_DIR=/app/routes \
+    CARAVAN_DATA_DIR=/app/data \
+    HEALTH_CHECK_PORT=10000 \
+    SHUTDOWN_TIMEOUT_SECONDS=30
+VOLUME ["/app/routes", "/app/results", "/app/data"]
+EXPOSE 10000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:10000/health || exit 1
+# SIGTERM starts the graceful stop: claiming stops, running jobs get SHUTDOWN_TIMEOUT_SECONDS, the rest
+# goes back to pending. Give the container more than that to stop (compose: stop_grace_period 60s,
+# docker run --stop-timeout 60, Kubernetes terminationGracePeriodSeconds 60).
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/caravan.jar"]
