@@ -25,7 +25,7 @@ public final class CaravanBootstrap {
 
     public static Main create(Map<String, String> env, Properties system) {
         String routesDir = system.getProperty("caravan.routes.dir", env.getOrDefault("CARAVAN_ROUTES_DIR", ""));
-        Main main = create(Map.of(), routesDir);
+        Main main = create(seedEnvironment(env), routesDir);
         boolean reload = Boolean.parseBoolean(system.getProperty("caravan.routes.reload",
                 env.getOrDefault("CARAVAN_ROUTES_RELOAD", "false")));
         if (reload && !routesDir.isBlank()) {
@@ -34,6 +34,37 @@ public final class CaravanBootstrap {
                     .withRoutesReloadPattern("*.yaml,*.yml,*.xml").withRoutesReloadRemoveAllRoutes(false);
         }
         return main;
+    }
+
+    /**
+     * The seeds' environment variables that do not map one-to-one onto a property: seed 004's
+     * LEASE_TTL_MINUTES is the heartbeat timeout; seed 001's DEBUG (any value) turns the libraries'
+     * logs to DEBUG and VERBOSE=true Caravan's own.
+     */
+    static Map<String, String> seedEnvironment(Map<String, String> env) {
+        Map<String, String> overrides = new java.util.HashMap<>();
+        String lease = env.get("LEASE_TTL_MINUTES");
+        if (lease != null && !lease.isBlank() && !env.containsKey("HEARTBEAT_TIMEOUT_SECONDS")) {
+            try {
+                overrides.put("caravan.reaper.heartbeat-timeout-seconds", String.valueOf(Integer.parseInt(lease.trim()) * 60));
+            } catch (NumberFormatException e) {
+                throw new StartupFailure("LEASE_TTL_MINUTES must be a whole number of minutes, was '" + lease + "'");
+            }
+        }
+        if (env.get("DEBUG") != null && !env.get("DEBUG").isBlank()) {
+            setLevel(org.slf4j.Logger.ROOT_LOGGER_NAME, "DEBUG");
+        }
+        if ("true".equalsIgnoreCase(env.get("VERBOSE"))) {
+            setLevel("dev.caravan", "DEBUG");
+            setLevel("caravan", "DEBUG");
+        }
+        return overrides;
+    }
+
+    private static void setLevel(String logger, String level) {
+        if (org.slf4j.LoggerFactory.getLogger(logger) instanceof ch.qos.logback.classic.Logger l) {
+            l.setLevel(ch.qos.logback.classic.Level.toLevel(level));
+        }
     }
 
     /** A Caravan with some properties overridden and, if routesDir is not blank, external routes. */

@@ -74,7 +74,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.claim.poll-interval-ms")),
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
-        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers(props)));
+        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers(props),
+                text(props, "caravan.app-env")));
         registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props));
 
         registry.bind("failurePlanner", new FailurePlanner(

@@ -23,10 +23,12 @@ public final class HealthEndpoint {
     private final String workerId;
     private final WorkerLoopsHealthCheck loops;
     private final Map<String, String> providers;
+    private final String environment;
 
     /** @param providers provider name → "available" or "not_configured" */
     public HealthEndpoint(WorkerStatus status, InFlightRegistry inFlight, String workerId, WorkerLoopsHealthCheck loops,
-                          Map<String, String> providers) {
+                          Map<String, String> providers, String environment) {
+        this.environment = environment;
         this.status = status;
         this.inFlight = inFlight;
         this.workerId = workerId;
@@ -57,6 +59,7 @@ public final class HealthEndpoint {
         return new JsonObject()
                 .put("status", !alive ? "unhealthy" : databaseUp ? "healthy" : "degraded")
                 .put("worker_id", workerId)
+                .put("environment", environment)
                 .put("active_jobs", inFlight.size())
                 .put("free_slots", inFlight.freeSlots())
                 .put("claiming", inFlight.isClaiming())
