@@ -76,6 +76,9 @@ CREATE TABLE job_queue (
     job_result         jsonb,
     output_files       text[],
 
+    -- a producer's key: submitting the same key twice gives back the same job (POST /api/jobs)
+    idempotency_key    text CONSTRAINT job_queue_idempotency_key_length CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
 
@@ -164,6 +167,9 @@ CREATE INDEX job_queue_patient_idx ON job_queue (patient_id) WHERE patient_id IS
 CREATE INDEX job_queue_shell_file_idx ON job_queue (shell_file_id) WHERE shell_file_id IS NOT NULL;
 CREATE INDEX job_queue_group_idx ON job_queue (job_group) WHERE job_group IS NOT NULL;
 CREATE INDEX job_queue_dead_letter_idx ON job_queue (dead_letter_at) WHERE dead_letter_at IS NOT NULL;
+CREATE UNIQUE INDEX job_queue_idempotency_idx ON job_queue (idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Backpressure and queue views: pending work by type.
+CREATE INDEX job_queue_pending_type_idx ON job_queue (job_type) WHERE status = 'pending';
 CREATE INDEX job_queue_depends_on_idx ON job_queue USING gin (depends_on) WHERE depends_on IS NOT NULL;
 
 -- Where audit_cleanup archives finished jobs: the same columns plus when they were archived.

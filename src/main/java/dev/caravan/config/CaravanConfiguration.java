@@ -8,6 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.caravan.api.ApiAuth;
+import dev.caravan.api.ApiResponses;
+import dev.caravan.api.JobRequests;
 import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.health.HealthEndpoint;
@@ -24,6 +27,7 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
+import org.slf4j.LoggerFactory;
 
 /**
  * Binds what the routes use: the DataSource (external or embedded PostgreSQL, migrated by Flyway),
@@ -82,6 +86,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(integer(props, "caravan.retry.max-delay-seconds")),
                 Duration.ofSeconds(integer(props, "caravan.retry.snooze-delay-seconds"))));
         registry.bind("jobResults", new JobResults());
+        registry.bind("apiAuth", apiAuth(props));
+        registry.bind("jobRequests", new JobRequests(integer(props, "caravan.api.max-body-bytes")));
+        registry.bind("apiResponses", new ApiResponses());
         registry.bind("auditCleanup", new AuditCleanup(database.dataSource(),
                 Double.parseDouble(text(props, "caravan.cleanup.retention-days")),
                 integer(props, "caravan.cleanup.batch-size"),
@@ -106,6 +113,25 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 integer(props, "caravan.db.pool-size"),
                 Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")).toMillis(),
                 bool(props, "caravan.db.debug-queries"));
+    }
+
+    /**
+     * The API's keys. With none, the API may only listen on loopback: anything else would put an open
+     * door to the queue on the network, so start-up stops and says why.
+     */
+    private static ApiAuth apiAuth(PropertiesComponent props) {
+        List<String> keys = list(text(props, "caravan.api.keys"));
+        if (keys.isEmpty() && bool(props, "camel.server.enabled")) {
+            String host = text(props, "camel.server.host");
+            boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+            if (!loopback) {
+                throw new StartupFailure("The HTTP API would listen on " + host + " with no API key: set CARAVAN_API_KEY"
+                        + " (clients then send 'Authorization: Bearer <key>'), or API_HOST=127.0.0.1 to keep it local");
+            }
+            LoggerFactory.getLogger(CaravanConfiguration.class).warn("The HTTP API on {}:{} accepts local calls without a key;"
+                    + " set CARAVAN_API_KEY to require one", host, text(props, "camel.server.port"));
+        }
+        return new ApiAuth(keys);
     }
 
     /** The providers /health reports on: "available" once configured, else "not_configured". */

@@ -73,6 +73,7 @@ public final class CaravanInstance implements AutoCloseable {
         // several instances share a JVM: no fixed ports, no clashing MBean names, unless a test asks
         p.put("camel.management.enabled", "false");
         p.put("camel.main.jmx-enabled", "false");
+        p.put("camel.server.enabled", "false");
         return p;
     }
 

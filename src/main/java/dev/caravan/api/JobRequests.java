@@ -1,0 +1,204 @@
+package dev.caravan.api;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Reads and checks what producers send: a job to submit, a job id, list filters. Every refusal
+ * names the field and says why; the database then applies the same rules as for SQL producers.
+ */
+public final class JobRequests {
+
+    private static final Pattern TYPE = Pattern.compile("^[a-z][a-z0-9_]{0,62}$");
+    private static final Set<String> FIELDS = Set.of("type", "job_type", "lane", "job_lane", "name", "job_name",
+            "payload", "job_payload", "priority", "scheduled_at", "max_retries", "job_group", "group", "depends_on",
+            "idempotency_key", "job_category", "category");
+    private static final Set<String> STATUSES =
+            Set.of("pending", "processing", "completed", "failed", "cancelled", "retrying", "deferred");
+
+    private final ObjectMapper json;
+    private final int maxBodyBytes;
+
+    public JobRequests(int maxBodyBytes) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.json = new ObjectMapper();
+        json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
+    }
+
+    /** The body of POST /api/jobs (JSON only: 415 otherwise); the Idempotency-Key header counts as idempotency_key. */
+    public JobSubmission parse(String contentType, String body, String idempotencyHeader) {
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
+                    "send the job as application/json, not " + (contentType == null ? "nothing" : contentType));
+        }
+        return parse(body, idempotencyHeader);
+    }
+
+    JobSubmission parse(String body, String idempotencyHeader) {
+        if (body == null || body.isBlank()) {
+            throw ApiException.invalid("body", "a JSON object describing the job is required");
+        }
+        if (body.length() > maxBodyBytes) {
+            throw new ApiException(413, "TOO_LARGE", "body", "the request body is larger than " + maxBodyBytes + " bytes");
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("body", "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid("body", "must be a JSON object");
+        }
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!FIELDS.contains(name)) {
+                throw ApiException.invalid(name, "unknown field");
+            }
+        }
+        String type = text(root, "type", "job_type", 63, true);
+        if (!TYPE.matcher(type).matches()) {
+            throw ApiException.invalid("type", "must be lower-case letters, digits and _ (e.g. shell_file_processing)");
+        }
+        JsonNode payload = first(root, "payload", "job_payload");
+        if (payload == null || !payload.isObject()) {
+            throw ApiException.invalid("payload", "a JSON object is required");
+        }
+        String name = text(root, "name", "job_name", 500, false);
+        String key = text(root, "idempotency_key", null, 200, false);
+        if (idempotencyHeader != null && !idempotencyHeader.isBlank()) {
+            if (idempotencyHeader.length() > 200) {
+                throw ApiException.invalid("Idempotency-Key", "longer than 200 characters");
+            }
+            if (key != null && !key.equals(idempotencyHeader)) {
+                throw ApiException.invalid("idempotency_key", "differs from the Idempotency-Key header");
+            }
+            key = idempotencyHeader;
+        }
+        return new JobSubmission(type,
+                text(root, "lane", "job_lane", 63, false),
+                name == null ? type + " job" : name,
+                payload.toString(),
+                text(root, "job_category", "category", 40, false),
+                integer(root, "priority", 1, 10, 5),
+                timestamp(root),
+                integer(root, "max_retries", 0, 100, 3),
+                text(root, "job_group", "group", 200, false),
+                dependsOn(root),
+                key);
+    }
+
+    /** A job id from the path: 400 if it is not a UUID. */
+    public UUID jobId(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw ApiException.invalid("id", "not a job id (a UUID): " + shorten(String.valueOf(id)));
+        }
+    }
+
+    /** Checks list filters: status must be a known status, limit 1..200; returns the limit. */
+    public int listLimit(String status, String limit) {
+        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+            throw ApiException.invalid("status", "one of " + STATUSES);
+        }
+        if (limit == null || limit.isBlank()) {
+            return 50;
+        }
+        try {
+            int n = Integer.parseInt(limit);
+            if (n >= 1 && n <= 200) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // falls through to the refusal
+        }
+        throw ApiException.invalid("limit", "a whole number from 1 to 200");
+    }
+
+    private static String text(JsonNode root, String field, String alias, int max, boolean required) {
+        JsonNode node = first(root, field, alias);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw ApiException.invalid(field, "is required");
+            }
+            return null;
+        }
+        if (!node.isTextual() || node.asText().isBlank()) {
+            throw ApiException.invalid(field, "must be a non-empty string");
+        }
+        if (node.asText().length() > max) {
+            throw ApiException.invalid(field, "longer than " + max + " characters");
+        }
+        return node.asText();
+    }
+
+    private static int integer(JsonNode root, String field, int min, int max, int fallback) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.isIntegralNumber() || node.asLong() < min || node.asLong() > max) {
+            throw ApiException.invalid(field, "a whole number from " + min + " to " + max);
+        }
+        return node.asInt();
+    }
+
+    private static String timestamp(JsonNode root) {
+        JsonNode node = root.get("scheduled_at");
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(node.asText()).toString();
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalid("scheduled_at", "an ISO-8601 time with offset, e.g. 2026-01-31T09:00:00Z");
+        }
+    }
+
+    private static String[] dependsOn(JsonNode root) {
+        JsonNode node = root.get("depends_on");
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isArray() || node.size() > 100) {
+            throw ApiException.invalid("depends_on", "an array of at most 100 job ids");
+        }
+        List<String> ids = new ArrayList<>();
+        for (JsonNode item : node) {
+            try {
+                ids.add(UUID.fromString(item.asText()).toString());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid("depends_on", "not a job id (a UUID): " + shorten(item.toString()));
+            }
+        }
+        return ids.toArray(String[]::new);
+    }
+
+    private static JsonNode first(JsonNode root, String field, String alias) {
+        JsonNode node = root.get(field);
+        return node != null || alias == null ? node : root.get(alias);
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
+    }
+
+    /** For tests and views: a JSON text as a Map. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> read(String text) throws JsonProcessingException {
+        return json.readValue(text, Map.class);
+    }
+}

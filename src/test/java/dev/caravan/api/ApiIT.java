@@ -1,0 +1,338 @@
+package dev.caravan.api;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.job.InFlightRegistry;
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The HTTP API against a running worker and a real PostgreSQL, asserting on answers and rows. */
+class ApiIT {
+
+    private static final String KEY = "s3cret-api-key";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static Db db;
+    private static CaravanInstance caravan;
+    private static int port;
+
+    @BeforeAll
+    static void start() throws Exception {
+        port = freePort();
+        db = Db.fresh();
+        caravan = CaravanInstance.start(db, Map.of(
+                "camel.server.enabled", "true",
+                "camel.server.port", String.valueOf(port),
+                "caravan.api.keys", "old-key," + KEY,
+                "caravan.api.max-body-bytes", "65536",
+                "caravan.retry.max-delay-seconds", "1"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        caravan.close();
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static HttpResponse<String> call(String method, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String path, String json) throws Exception {
+        return call("POST", path, json, "Authorization", "Bearer " + KEY, "Content-Type", "application/json");
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return call("GET", path, null, "Authorization", "Bearer " + KEY);
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    private static UUID submit(String json) throws Exception {
+        HttpResponse<String> r = post("/api/jobs", json);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        return UUID.fromString(json(r).get("id").asText());
+    }
+
+    @Test
+    void everyCallNeedsTheKeyAndTheKeyIsNeverEchoed() throws Exception {
+        HttpResponse<String> none = call("GET", "/api/queues", null);
+        HttpResponse<String> wrong = call("GET", "/api/jobs", null, "Authorization", "Bearer nope");
+        HttpResponse<String> alias = call("GET", "/job/" + UUID.randomUUID(), null);
+        HttpResponse<String> post = call("POST", "/api/jobs", "{\"type\":\"test_noop\",\"payload\":{}}",
+                "Content-Type", "application/json");
+        for (HttpResponse<String> r : List.of(none, wrong, alias, post)) {
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(json(r).get("error").get("field").asText()).isEqualTo("Authorization");
+        }
+        HttpResponse<String> ok = call("GET", "/api/queues", null, "Authorization", "Bearer old-key");
+        assertThat(ok.statusCode()).as("a second configured key works too").isEqualTo(200);
+        assertThat(ok.headers().map().toString()).doesNotContain("old-key");
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_type = 'test_noop' AND job_name = 'test_noop job'"
+                + " AND created_at > now() - interval '5 seconds' AND job_payload = '{}'::jsonb AND priority = 5"
+                + " AND job_group IS NULL AND depends_on IS NULL AND idempotency_key IS NULL AND 1 = 0")).isZero();
+    }
+
+    @Test
+    void submittedJobCanBeFollowedToItsResultAlsoThroughTheSeedAlias() throws Exception {
+        HttpResponse<String> r = post("/api/jobs", "{\"type\": \"test_noop\", \"name\": \"follow me\", \"priority\": 2,"
+                + " \"payload\": {\"correlation_id\": \"c-api\"}, \"job_group\": \"g-follow\", \"max_retries\": 5}");
+        assertThat(r.statusCode()).isEqualTo(202);
+        String id = json(r).get("id").asText();
+        assertThat(r.headers().firstValue("Location")).contains("/api/jobs/" + id);
+        assertThat(json(r).get("status").asText()).isEqualTo("pending");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(json(get("/api/jobs/" + id)).get("status").asText()));
+        JsonNode job = json(get("/api/jobs/" + id));
+        assertThat(job.get("name").asText()).isEqualTo("follow me");
+        assertThat(job.get("priority").asInt()).isEqualTo(2);
+        assertThat(job.get("max_retries").asInt()).isEqualTo(5);
+        assertThat(job.get("job_group").asText()).isEqualTo("g-follow");
+        assertThat(job.get("correlation_id").asText()).isEqualTo("c-api");
+        assertThat(job.get("attempts").asInt()).isEqualTo(1);
+        assertThat(job.get("progress").asInt()).isEqualTo(100);
+        assertThat(job.get("result").get("ok").asBoolean()).isTrue();
+        assertThat(job.get("started_at").asText()).isNotBlank();
+        assertThat(job.get("duration_seconds").isNumber()).isTrue();
+
+        HttpResponse<String> alias = get("/job/" + id);
+        assertThat(alias.statusCode()).isEqualTo(200);
+        assertThat(json(alias)).isEqualTo(job);
+    }
+
+    @Test
+    void everyInvalidFieldIsNamed() throws Exception {
+        String dep = UUID.randomUUID().toString();
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{\"payload\": {}}", "type");
+        cases.put("{\"type\": \"Bad Type!\", \"payload\": {}}", "type");
+        cases.put("{\"type\": \"no_such_type\", \"payload\": {}}", "type");
+        cases.put("{\"type\": \"test_noop\"}", "payload");
+        cases.put("{\"type\": \"test_noop\", \"payload\": [1]}", "payload");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"priority\": 11}", "priority");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"priority\": \"high\"}", "priority");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"max_retries\": -1}", "max_retries");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"max_retries\": 1000}", "max_retries");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"scheduled_at\": \"tomorrow\"}", "scheduled_at");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"depends_on\": [\"x\"]}", "depends_on");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"depends_on\": [\"" + dep + "\"]}", "depends_on");
+        cases.put("{\"type\": \"ai_processing\", \"lane\": \"fast_queue\", \"payload\": {}}", "lane");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {\"patient_id\": \"42\"}}", "payload.patient_id");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"name\": \"" + "n".repeat(501) + "\"}", "name");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"colour\": \"red\"}", "colour");
+        cases.put("{\"type\": \"test_noop\", \"payload\": {}, \"job_category\": \"urgent\"}", "job_category");
+        cases.put("not json", "body");
+        cases.put("", "body");
+        long before = db.count("SELECT count(*) FROM job_queue");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> r = post("/api/jobs", c.getKey());
+            assertThat(r.statusCode()).as(c.getKey() + " -> " + r.body()).isEqualTo(400);
+            JsonNode error = json(r).get("error");
+            assertThat(error.get("field").asText()).as(c.getKey()).isEqualTo(c.getValue());
+            assertThat(error.get("message").asText()).isNotBlank();
+            assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+        }
+        assertThat(db.count("SELECT count(*) FROM job_queue")).as("no half-written job").isEqualTo(before);
+    }
+
+    @Test
+    void wrongContentTypeHugeBodiesAndBadIdsAreRefusedWithAReason() throws Exception {
+        HttpResponse<String> text = call("POST", "/api/jobs", "type=test_noop",
+                "Authorization", "Bearer " + KEY, "Content-Type", "text/plain");
+        assertThat(text.statusCode()).isEqualTo(415);
+        assertThat(json(text).get("error").get("field").asText()).isEqualTo("Content-Type");
+
+        HttpResponse<String> huge = post("/api/jobs", "{\"type\": \"test_noop\", \"payload\": {\"x\": \"" + "a".repeat(70_000) + "\"}}");
+        assertThat(huge.statusCode()).as(huge.body()).isEqualTo(413);
+        assertThat(json(huge).get("error").get("code").asText()).isEqualTo("TOO_LARGE");
+
+        HttpResponse<String> deep = post("/api/jobs", "{\"type\": \"test_noop\", \"payload\": " + "[".repeat(500) + "]".repeat(500) + "}");
+        assertThat(deep.statusCode()).isEqualTo(400);
+
+        HttpResponse<String> missing = get("/api/jobs/" + UUID.randomUUID());
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(json(missing).get("error").get("code").asText()).isEqualTo("NOT_FOUND");
+        HttpResponse<String> malformed = get("/api/jobs/not-a-uuid");
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(json(malformed).get("error").get("field").asText()).isEqualTo("id");
+        HttpResponse<String> traversal = get("/api/jobs/..%2F..%2Fetc%2Fpasswd");
+        assertThat(traversal.statusCode()).isBetween(400, 404);
+    }
+
+    @Test
+    void hostileStringsAreStoredLiterally() throws Exception {
+        String name = "x'); DROP TABLE job_queue; --";
+        UUID id = submit("{\"type\": \"test_noop\", \"name\": " + JSON.writeValueAsString(name)
+                + ", \"payload\": {\"path\": \"../../etc/passwd\", \"q\": \"' OR 1=1 --\"}}");
+        assertThat(db.text("SELECT job_name FROM job_queue WHERE id = ?", id)).isEqualTo(name);
+        assertThat(db.text("SELECT job_payload ->> 'path' FROM job_queue WHERE id = ?", id)).isEqualTo("../../etc/passwd");
+        assertThat(db.count("SELECT count(*) FROM job_queue")).isPositive();
+    }
+
+    @Test
+    void sameIdempotencyKeyFromManyConcurrentClientsGivesOneJob() throws Exception {
+        String key = "order-" + UUID.randomUUID();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+        try {
+            for (int i = 0; i < 32; i++) {
+                Callable<HttpResponse<String>> submit = () -> call("POST", "/api/jobs",
+                        "{\"type\": \"test_noop\", \"payload\": {\"order\": 7}}",
+                        "Authorization", "Bearer " + KEY, "Content-Type", "application/json", "Idempotency-Key", key);
+                answers.add(pool.submit(submit));
+            }
+            Set<String> ids = new HashSet<>();
+            int created = 0;
+            for (Future<HttpResponse<String>> f : answers) {
+                HttpResponse<String> r = f.get();
+                assertThat(r.statusCode()).as(r.body()).isIn(200, 202);
+                created += r.statusCode() == 202 ? 1 : 0;
+                ids.add(json(r).get("id").asText());
+            }
+            assertThat(ids).hasSize(1);
+            assertThat(created).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE idempotency_key = ?", key)).isEqualTo(1);
+    }
+
+    @Test
+    void listFiltersAndPagesWithACursor() throws Exception {
+        String group = "g-" + UUID.randomUUID();
+        Set<String> submitted = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            submitted.add(submit("{\"type\": \"test_noop\", \"job_group\": \"" + group + "\", \"payload\": {}}").toString());
+        }
+        Set<String> seen = new HashSet<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            JsonNode page = json(get("/api/jobs?group=" + group + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor)));
+            for (JsonNode job : page.get("jobs")) {
+                assertThat(seen.add(job.get("id").asText())).as("no job twice").isTrue();
+                assertThat(job.get("job_group").asText()).isEqualTo(group);
+            }
+            cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
+            pages++;
+        } while (cursor != null && pages < 10);
+        assertThat(seen).isEqualTo(submitted);
+        assertThat(pages).isEqualTo(3);
+
+        assertThat(json(get("/api/jobs?type=no_such&limit=5")).get("jobs")).isEmpty();
+        assertThat(get("/api/jobs?status=bogus").statusCode()).isEqualTo(400);
+        assertThat(get("/api/jobs?limit=0").statusCode()).isEqualTo(400);
+        assertThat(get("/api/jobs?cursor=garbage!").statusCode()).isEqualTo(400);
+        assertThat(get("/api/jobs?dead_lettered=maybe").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void cancelPendingAndRunningJobsButNotFinishedOnes() throws Exception {
+        UUID later = submit("{\"type\": \"test_noop\", \"payload\": {}, \"scheduled_at\": \"2099-01-01T00:00:00Z\"}");
+        HttpResponse<String> cancelled = post("/api/jobs/" + later + "/cancel", null);
+        assertThat(cancelled.statusCode()).isEqualTo(200);
+        assertThat(json(cancelled).get("status").asText()).isEqualTo("cancelled");
+
+        UUID running = submit("{\"type\": \"test_sleep\", \"payload\": {\"sleep_ms\": 1500}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(running)));
+        assertThat(post("/api/jobs/" + running + "/cancel", null).statusCode()).isEqualTo(200);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> "cancelled".equals(db.status(running)));
+        assertThat(db.row(running).get("job_result")).as("the worker's late write-back was fenced out").isNull();
+
+        HttpResponse<String> again = post("/api/jobs/" + later + "/cancel", null);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).get("error").get("message").asText()).contains("cancelled");
+        assertThat(post("/api/jobs/" + UUID.randomUUID() + "/cancel", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void deadLetteredJobCanBeRetried() throws Exception {
+        UUID id = submit("{\"type\": \"test_fail\", \"max_retries\": 0, \"payload\": {\"mode\": \"retry\"}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> json(get("/api/jobs/" + id)).get("dead_lettered").asBoolean());
+        assertThat(post("/api/jobs/" + UUID.randomUUID() + "/retry", null).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> retried = post("/api/jobs/" + id + "/retry", null);
+        assertThat(retried.statusCode()).isEqualTo(200);
+        assertThat(json(retried).get("dead_lettered").asBoolean()).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                db.count("SELECT count(*) FROM job_queue WHERE id = ? AND status = 'failed'"
+                        + " AND jsonb_array_length(error_details -> 'history') = 1", id) == 1);
+        assertThat(post("/api/jobs/" + submit("{\"type\": \"test_noop\", \"payload\": {}}") + "/retry", null).statusCode())
+                .as("only failed jobs can be retried").isEqualTo(409);
+    }
+
+    @Test
+    void fullQueueIsRefusedWithRetryAfter() throws Exception {
+        db.update("INSERT INTO job_type_limits (job_type, max_pending, over_limit, delay) VALUES ('test_record', 1, 'refuse', interval '30 seconds')");
+        InFlightRegistry inFlight = caravan.bean("inFlight", InFlightRegistry.class);
+        inFlight.stopClaiming();
+        try {
+            submit("{\"type\": \"test_record\", \"payload\": {}}");
+            HttpResponse<String> full = post("/api/jobs", "{\"type\": \"test_record\", \"payload\": {}}");
+            assertThat(full.statusCode()).isEqualTo(429);
+            assertThat(full.headers().firstValue("Retry-After")).contains("30");
+            assertThat(json(full).get("error").get("code").asText()).isEqualTo("QUEUE_FULL");
+            JsonNode queues = json(get("/api/queues"));
+            assertThat(queues.get("pending").asLong()).isGreaterThanOrEqualTo(1);
+        } finally {
+            db.update("DELETE FROM job_queue WHERE job_type = 'test_record'");
+            inFlight.resumeClaiming();
+        }
+    }
+
+    @Test
+    void openApiDescriptionListsTheOperations() throws Exception {
+        HttpResponse<String> r = call("GET", "/api/openapi.json", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode paths = json(r).get("paths");
+        assertThat(paths.has("/api/jobs")).isTrue();
+        assertThat(paths.has("/api/jobs/{id}")).isTrue();
+        assertThat(paths.has("/api/jobs/{id}/cancel")).isTrue();
+        assertThat(paths.has("/api/queues")).isTrue();
+    }
+
+    @Test
+    void withoutAKeyTheApiRefusesToListenBeyondLoopback() {
+        assertThatThrownBy(() -> CaravanInstance.start(Db.fresh(), Map.of(
+                "camel.server.enabled", "true", "camel.server.port", String.valueOf(freePort()),
+                "camel.server.host", "0.0.0.0", "caravan.api.keys", "")))
+                .hasRootCauseMessage("The HTTP API would listen on 0.0.0.0 with no API key: set CARAVAN_API_KEY"
+                        + " (clients then send 'Authorization: Bearer <key>'), or API_HOST=127.0.0.1 to keep it local");
+    }
+}
