@@ -10,6 +10,7 @@ import java.util.Map;
 
 import dev.caravan.api.ApiAuth;
 import dev.caravan.api.ApiResponses;
+import dev.caravan.api.DocumentUploads;
 import dev.caravan.api.JobRequests;
 import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
@@ -89,6 +90,10 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("apiAuth", apiAuth(props));
         registry.bind("jobRequests", new JobRequests(integer(props, "caravan.api.max-body-bytes")));
         registry.bind("apiResponses", new ApiResponses());
+        registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
+                Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
+                integer(props, "caravan.api.upload.max-files"),
+                java.util.Set.copyOf(list(text(props, "caravan.api.upload.allowed-types")))));
         registry.bind("auditCleanup", new AuditCleanup(database.dataSource(),
                 Double.parseDouble(text(props, "caravan.cleanup.retention-days")),
                 integer(props, "caravan.cleanup.batch-size"),

@@ -39,17 +39,21 @@ class ApiIT {
     private static Db db;
     private static CaravanInstance caravan;
     private static int port;
+    private static java.nio.file.Path storage;
 
     @BeforeAll
     static void start() throws Exception {
         port = freePort();
+        storage = java.nio.file.Files.createTempDirectory("caravan-storage");
         db = Db.fresh();
         caravan = CaravanInstance.start(db, Map.of(
                 "camel.server.enabled", "true",
                 "camel.server.port", String.valueOf(port),
                 "caravan.api.keys", "old-key," + KEY,
                 "caravan.api.max-body-bytes", "65536",
-                "caravan.retry.max-delay-seconds", "1"));
+                "caravan.retry.max-delay-seconds", "1",
+                "caravan.storage.root", storage.toString(),
+                "caravan.api.upload.max-file-bytes", "100000"));
     }
 
     @AfterAll
@@ -314,6 +318,92 @@ class ApiIT {
             db.update("DELETE FROM job_queue WHERE job_type = 'test_record'");
             inFlight.resumeClaiming();
         }
+    }
+
+    /** A multipart/form-data body: parts are {field, filename, content type, content}; filename null = a plain field. */
+    private static HttpResponse<String> upload(String path, String[]... parts) throws Exception {
+        String boundary = "----caravan" + UUID.randomUUID();
+        StringBuilder body = new StringBuilder();
+        for (String[] p : parts) {
+            body.append("--").append(boundary).append("\r\n");
+            if (p[1] == null) {
+                body.append("Content-Disposition: form-data; name=\"").append(p[0]).append("\"\r\n\r\n").append(p[3]);
+            } else {
+                body.append("Content-Disposition: form-data; name=\"").append(p[0]).append("\"; filename=\"").append(p[1])
+                        .append("\"\r\nContent-Type: ").append(p[2]).append("\r\n\r\n").append(p[3]);
+            }
+            body.append("\r\n");
+        }
+        body.append("--").append(boundary).append("--\r\n");
+        return call("POST", path, body.toString(), "Authorization", "Bearer " + KEY,
+                "Content-Type", "multipart/form-data; boundary=" + boundary);
+    }
+
+    private static long storedFiles() throws Exception {
+        try (var files = java.nio.file.Files.walk(storage)) {
+            return files.filter(java.nio.file.Files::isRegularFile).count();
+        }
+    }
+
+    @Test
+    void uploadedDocumentsAreStoredAndGetOneJobEach() throws Exception {
+        HttpResponse<String> r = upload("/api/documents",
+                new String[] {"file1", "invoice.pdf", "application/pdf", "%PDF-1.4 invoice"},
+                new String[] {"file2", "../../scan.png", "image/png", "PNG bytes"},
+                new String[] {"job_group", null, null, "upload-group"});
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        JsonNode answer = json(r);
+        assertThat(answer.get("job_ids")).hasSize(2);
+        for (JsonNode id : answer.get("job_ids")) {
+            Map<String, Object> row = db.row(UUID.fromString(id.asText()));
+            assertThat(row.get("job_type")).isEqualTo("shell_file_processing");
+            assertThat(row.get("job_lane")).isEqualTo("standard_queue");
+            assertThat(row.get("job_group")).isEqualTo("upload-group");
+            JsonNode payload = JSON.readTree(db.text("SELECT job_payload::text FROM job_queue WHERE id = ?", UUID.fromString(id.asText())));
+            java.nio.file.Path stored = storage.resolve(payload.get("file_path").asText()).normalize();
+            assertThat(stored).startsWith(storage).exists();
+            assertThat(payload.get("file_name").asText()).doesNotContain("..").doesNotContain("/");
+        }
+        JsonNode first = JSON.readTree(db.text("SELECT job_payload::text FROM job_queue WHERE id = ?",
+                UUID.fromString(answer.get("job_ids").get(0).asText())));
+        assertThat(java.nio.file.Files.readString(storage.resolve(first.get("file_path").asText()))).isEqualTo("%PDF-1.4 invoice");
+    }
+
+    @Test
+    void seedAliasTakesABatchAsOneJob() throws Exception {
+        HttpResponse<String> r = upload("/classify-documents-async",
+                new String[] {"a", "a.pdf", "application/pdf", "A"},
+                new String[] {"b", "b.pdf", "application/pdf", "B"},
+                new String[] {"batch", null, null, "true"});
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        JsonNode answer = json(r);
+        assertThat(answer.get("job_ids")).hasSize(1);
+        String payload = db.text("SELECT job_payload::text FROM job_queue WHERE id = ?", UUID.fromString(answer.get("job_id").asText()));
+        assertThat(JSON.readTree(payload).get("files")).hasSize(2);
+    }
+
+    @Test
+    void refusedUploadsLeaveNoJobAndNoFile() throws Exception {
+        long jobs = db.count("SELECT count(*) FROM job_queue");
+        long files = storedFiles();
+        HttpResponse<String> exe = upload("/api/documents", new String[] {"file", "run.exe", "application/x-msdownload", "MZ"});
+        assertThat(exe.statusCode()).isEqualTo(415);
+        assertThat(json(exe).get("error").get("message").asText()).contains("application/x-msdownload");
+        HttpResponse<String> big = upload("/api/documents", new String[] {"file", "big.pdf", "application/pdf", "x".repeat(100_001)});
+        assertThat(big.statusCode()).isEqualTo(413);
+        HttpResponse<String> unknownType = upload("/api/documents",
+                new String[] {"file", "ok.pdf", "application/pdf", "fine"}, new String[] {"job_type", null, null, "no_such_type"});
+        assertThat(unknownType.statusCode()).isEqualTo(400);
+        assertThat(json(unknownType).get("error").get("field").asText()).isEqualTo("type");
+        HttpResponse<String> none = upload("/api/documents", new String[] {"job_type", null, null, "shell_file_processing"});
+        assertThat(none.statusCode()).isEqualTo(400);
+        HttpResponse<String> shared = upload("/api/documents",
+                new String[] {"files", "1.pdf", "application/pdf", "1"}, new String[] {"files", "2.pdf", "application/pdf", "2"});
+        assertThat(shared.statusCode()).isEqualTo(400);
+        HttpResponse<String> json = post("/api/documents", "{}");
+        assertThat(json.statusCode()).isEqualTo(415);
+        assertThat(db.count("SELECT count(*) FROM job_queue")).isEqualTo(jobs);
+        assertThat(storedFiles()).as("no orphan file").isEqualTo(files);
     }
 
     @Test

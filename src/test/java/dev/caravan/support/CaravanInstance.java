@@ -73,7 +73,7 @@ public final class CaravanInstance implements AutoCloseable {
         // several instances share a JVM: no fixed ports, no clashing MBean names, unless a test asks
         p.put("camel.management.enabled", "false");
         p.put("camel.main.jmx-enabled", "false");
-        p.put("camel.server.enabled", "false");
+        p.put("camel.server.port", "0"); // the API on a random loopback port
         return p;
     }
 
