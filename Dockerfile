@@ -23,9 +23,12 @@ USER caravan
 ENV CARAVAN_ROUTES_DIR=/app/routes \
     CARAVAN_DATA_DIR=/app/data \
     HEALTH_CHECK_PORT=10000 \
+    API_HOST=0.0.0.0 \
+    CARAVAN_STORAGE_ROOT=/app/data/storage \
     SHUTDOWN_TIMEOUT_SECONDS=30
 VOLUME ["/app/routes", "/app/results", "/app/data"]
-EXPOSE 10000
+# 8080: the HTTP API (needs CARAVAN_API_KEY, since it listens on every interface); 10000: health, metrics
+EXPOSE 8080 10000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS http://127.0.0.1:10000/health || exit 1
 # SIGTERM starts the graceful stop: claiming stops, running jobs get SHUTDOWN_TIMEOUT_SECONDS, the rest

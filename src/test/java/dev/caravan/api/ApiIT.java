@@ -415,6 +415,15 @@ class ApiIT {
         assertThat(paths.has("/api/jobs/{id}")).isTrue();
         assertThat(paths.has("/api/jobs/{id}/cancel")).isTrue();
         assertThat(paths.has("/api/queues")).isTrue();
+        assertThat(paths.has("/api/documents")).isTrue();
+        assertThat(paths.has("/job/{id}")).isTrue();
+        JsonNode post = paths.get("/api/jobs").get("post");
+        String requestSchema = post.get("requestBody").get("content").get("application/json").get("schema").get("$ref").asText();
+        JsonNode newJob = json(r).get("components").get("schemas").get(requestSchema.substring(requestSchema.lastIndexOf('/') + 1));
+        assertThat(newJob.get("properties").has("type")).isTrue();
+        assertThat(newJob.get("properties").has("payload")).isTrue();
+        assertThat(post.get("responses").has("202")).isTrue();
+        assertThat(json(r).get("servers").get(0).get("url").asText()).isEqualTo("http://localhost:" + port);
     }
 
     @Test

@@ -118,6 +118,47 @@ class JobQueueSchemaIT {
     }
 
     @Test
+    void enqueueFunctionTakesTheSeedsParametersAndIsIdempotent() {
+        Map<String, Object> first = db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3(job_type => 'audit_cleanup',"
+                + " job_name => 'seed call', job_payload => '{\"retention_days\": 9}', job_category => 'maintenance', priority => 4)");
+        assertThat(first.get("created")).isEqualTo(true);
+        assertThat(first.get("status")).isEqualTo("pending");
+        Map<String, Object> row = db.row((UUID) first.get("job_id"));
+        assertThat(row.get("job_category")).isEqualTo("maintenance");
+        assertThat(row.get("priority")).isEqualTo(4);
+
+        String sql = "SELECT * FROM enqueue_job_v3('audit_cleanup', 'keyed', '{}', p_idempotency_key => 'k-42')";
+        Map<String, Object> a = db.jdbc().queryForMap(sql);
+        Map<String, Object> b = db.jdbc().queryForMap(sql);
+        assertThat(b.get("job_id")).isEqualTo(a.get("job_id"));
+        assertThat(b.get("created")).isEqualTo(false);
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE idempotency_key = 'k-42'")).isEqualTo(1);
+    }
+
+    @Test
+    void enqueueFunctionAppliesBackpressure() {
+        db.update("INSERT INTO job_type_limits (job_type, max_pending, over_limit, delay)"
+                + " VALUES ('backup_operation', 2, 'delay', interval '10 minutes'), ('report_generation', 1, 'refuse', interval '45 seconds')");
+        for (int i = 0; i < 2; i++) {
+            db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3('backup_operation', 'b', '{}')");
+        }
+        UUID delayed = (UUID) db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3('backup_operation', 'b3', '{}')").get("job_id");
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ? AND scheduled_at > now() + interval '9 minutes'", delayed))
+                .as("over the limit: scheduled later").isEqualTo(1);
+
+        db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3('report_generation', 'r1', '{}')");
+        assertThatThrownBy(() -> db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3('report_generation', 'r2', '{}')"))
+                .hasMessageContaining("queue for job type report_generation is full (1 pending, limit 1)");
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_type = 'report_generation'")).isEqualTo(1);
+    }
+
+    @Test
+    void enqueueFunctionRefusesAnEmptyName() {
+        assertThatThrownBy(() -> db.jdbc().queryForMap("SELECT * FROM enqueue_job_v3('audit_cleanup', ' ', '{}')"))
+                .hasMessageContaining("job_name must not be empty");
+    }
+
+    @Test
     void hostileStringsAreStoredLiterally() {
         String name = "x'); DROP TABLE job_queue; --";
         UUID id = db.jdbc().queryForObject("INSERT INTO job_queue (job_type, job_name, job_payload) VALUES"
