@@ -18,7 +18,7 @@ WITH due AS (
                             WHERE d.id = ANY (j.depends_on)
                               AND d.status <> 'completed'))
      ORDER BY j.priority, j.scheduled_at, j.created_at
-     LIMIT CAST(:#${bean:inFlight.freeSlots} AS integer)
+     LIMIT CAST(:#${bean:inFlight.claimSlots} AS integer)
        FOR UPDATE SKIP LOCKED
 )
 UPDATE job_queue j

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import dev.caravan.control.OperationsListener;
-import dev.caravan.job.WorkerShutdown;
+import dev.caravan.job.WorkerLifecycle;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
@@ -84,7 +84,7 @@ public final class CaravanBootstrap {
             }
         }
         overrides.forEach(main::addOverrideProperty);
-        main.addMainListener(new WorkerShutdown());
+        main.addMainListener(new WorkerLifecycle());
         main.addMainListener(new OperationsListener());
         main.addMainListener(new MainListenerSupport() {
             @Override

@@ -64,7 +64,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
             throw new StartupFailure("WORKER_CONCURRENCY (caravan.worker.concurrency) must be from 1 to 10000, was "
                     + concurrency);
         }
-        InFlightRegistry inFlight = new InFlightRegistry(concurrency);
+        InFlightRegistry inFlight = new InFlightRegistry(concurrency, integer(props, "caravan.claim.poll-interval-ms"));
         registry.bind("inFlight", inFlight);
         WorkerStatus status = new WorkerStatus();
         registry.bind("workerStatus", status);

@@ -13,15 +13,42 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InFlightRegistry {
 
     private final int capacity;
+    private final long claimWaitMillis;
+    private final Object slotFreed = new Object();
     private final Map<UUID, JobRow> jobs = new ConcurrentHashMap<>();
     private volatile boolean claiming = true;
     private volatile boolean released;
 
     public InFlightRegistry(int capacity) {
+        this(capacity, 0);
+    }
+
+    /** @param claimWaitMillis how long a claim may wait for a slot when all are busy (the poll interval) */
+    public InFlightRegistry(int capacity, long claimWaitMillis) {
         if (capacity < 1) {
             throw new IllegalArgumentException("worker concurrency must be at least 1, was " + capacity);
         }
         this.capacity = capacity;
+        this.claimWaitMillis = claimWaitMillis;
+    }
+
+    /**
+     * The size of the next claim, called by claim_jobs.sql on the poll thread. When every slot is
+     * busy it waits (up to the poll interval) for one to free up instead of claiming nothing: an empty
+     * claim would put the poll to sleep for a whole interval while work is waiting.
+     */
+    public int claimSlots() throws InterruptedException {
+        long deadline = System.nanoTime() + claimWaitMillis * 1_000_000;
+        synchronized (slotFreed) {
+            while (claiming && jobs.size() >= capacity) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    break;
+                }
+                slotFreed.wait(left);
+            }
+        }
+        return freeSlots();
     }
 
     /** How many jobs the next claim may take: 0 while claiming is stopped. */
@@ -46,7 +73,11 @@ public final class InFlightRegistry {
     }
 
     public void remove(JobRow job) {
-        jobs.remove(job.id(), job);
+        if (jobs.remove(job.id(), job)) {
+            synchronized (slotFreed) {
+                slotFreed.notifyAll();
+            }
+        }
     }
 
     public void stopClaiming() {

@@ -11,13 +11,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Graceful stop (SIGTERM): before Camel stops any route, stop claiming, let in-flight jobs finish
- * within caravan.shutdown.timeout, then hand whatever is still running back to pending without
- * spending an attempt. A clean stop leaves no job 'processing'.
+ * When claiming starts and stops. Start: only once every route runs, so no job is claimed for a
+ * pipeline route that has not started yet. Graceful stop (SIGTERM): before Camel stops any route,
+ * stop claiming, let in-flight jobs finish within caravan.shutdown.timeout-seconds, then hand whatever
+ * is still running back to pending without spending an attempt. A clean stop leaves no job 'processing'.
  */
-public final class WorkerShutdown extends MainListenerSupport {
+public final class WorkerLifecycle extends MainListenerSupport {
 
-    private static final Logger LOG = LoggerFactory.getLogger(WorkerShutdown.class);
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerLifecycle.class);
+
+    @Override
+    public void afterStart(BaseMainSupport main) {
+        try {
+            main.getCamelContext().getRouteController().startRoute("job-claim");
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start claiming: " + e.getMessage(), e);
+        }
+    }
 
     @Override
     public void beforeStop(BaseMainSupport main) {
