@@ -17,6 +17,7 @@ import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.health.HealthEndpoint;
 import dev.caravan.health.WorkerLoopsHealthCheck;
 import dev.caravan.job.ClaimPollStrategy;
+import dev.caravan.job.CompletionBatcher;
 import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobDispatcher;
@@ -71,6 +72,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobMetrics metrics = new JobMetrics(context, inFlight, worker);
         registry.bind("jobMetrics", metrics);
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
+        registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
+                integer(props, "caravan.complete.max-batch"),
+                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds") + 20L)));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
 
         // health: readiness = the database and its schema; liveness = the claim and heartbeat loops

@@ -107,9 +107,14 @@ public final class JobDispatcher {
 
     /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost). */
     private void record(JobRow job, Exchange exchange, long nanos) {
-        Integer updated = exchange.getMessage().getHeader("CamelSqlUpdateCount", Integer.class);
-        if (exchange.getException() == null && (updated == null || updated > 0)) {
-            FailurePlan failure = exchange.getVariable("failure", FailurePlan.class);
+        if (exchange.getException() != null) {
+            return;
+        }
+        FailurePlan failure = exchange.getVariable("failure", FailurePlan.class);
+        boolean landed = failure == null
+                ? Boolean.TRUE.equals(exchange.getVariable("completed", Boolean.class))
+                : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
+        if (landed) {
             metrics.finished(job, failure == null ? "completed" : failure.outcome(), nanos);
         }
     }

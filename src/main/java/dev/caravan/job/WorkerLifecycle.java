@@ -30,6 +30,15 @@ public final class WorkerLifecycle extends MainListenerSupport {
     }
 
     @Override
+    public void afterStop(BaseMainSupport main) {
+        CompletionBatcher batcher = main.getCamelContext() == null ? null
+                : main.getCamelContext().getRegistry().lookupByNameAndType("completionBatcher", CompletionBatcher.class);
+        if (batcher != null) {
+            batcher.close();
+        }
+    }
+
+    @Override
     public void beforeStop(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
         if (context == null || !context.isStarted()) {
