@@ -17,6 +17,8 @@ import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.health.HealthEndpoint;
 import dev.caravan.health.WorkerLoopsHealthCheck;
 import dev.caravan.job.ClaimPollStrategy;
+import dev.caravan.job.ClaimScheduler;
+import dev.caravan.job.JobNotifications;
 import dev.caravan.job.CompletionBatcher;
 import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
@@ -76,6 +78,12 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 integer(props, "caravan.complete.max-batch"),
                 Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds") + 20L)));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
+        ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
+                integer(props, "caravan.claim.initial-delay-ms"));
+        registry.bind("claimScheduler", claimScheduler);
+        if (bool(props, "caravan.claim.listen")) {
+            context.addService(new JobNotifications(database.dataSource(), claimScheduler), true);
+        }
 
         // health: readiness = the database and its schema; liveness = the claim and heartbeat loops
         registry.bind("databaseHealthCheck", new DatabaseHealthCheck(database.dataSource(), schemaVersion));

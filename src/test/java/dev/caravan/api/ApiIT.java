@@ -1,6 +1,5 @@
 package dev.caravan.api;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
+import dev.caravan.support.Ports;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,7 @@ class ApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        port = freePort();
+        port = Ports.free();
         storage = java.nio.file.Files.createTempDirectory("caravan-storage");
         db = Db.fresh();
         caravan = CaravanInstance.start(db, Map.of(
@@ -59,12 +59,6 @@ class ApiIT {
     @AfterAll
     static void stop() throws Exception {
         caravan.close();
-    }
-
-    static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private static HttpResponse<String> call(String method, String path, String body, String... headers) throws Exception {
@@ -429,7 +423,7 @@ class ApiIT {
     @Test
     void withoutAKeyTheApiRefusesToListenBeyondLoopback() {
         assertThatThrownBy(() -> CaravanInstance.start(Db.fresh(), Map.of(
-                "camel.server.enabled", "true", "camel.server.port", String.valueOf(freePort()),
+                "camel.server.enabled", "true", "camel.server.port", String.valueOf(Ports.free()),
                 "camel.server.host", "0.0.0.0", "caravan.api.keys", "")))
                 .hasRootCauseMessage("The HTTP API would listen on 0.0.0.0 with no API key: set CARAVAN_API_KEY"
                         + " (clients then send 'Authorization: Bearer <key>'), or API_HOST=127.0.0.1 to keep it local");

@@ -1,6 +1,5 @@
 package dev.caravan.config;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import dev.caravan.support.Db;
+import dev.caravan.support.Ports;
 import dev.caravan.support.JarProcess;
 import org.junit.jupiter.api.Test;
 
@@ -35,10 +35,7 @@ class StartupIT {
     @Test
     void withNoDatabaseConfiguredItRunsJobsOnEmbeddedPostgresWhoseDataSurvivesARestart() throws Exception {
         Path dataDir = Files.createTempDirectory("caravan-data");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = Ports.free();
         Map<String, String> env = Map.of("CARAVAN_DATA_DIR", dataDir.toString(),
                 "CARAVAN_EMBEDDED_PG_PORT", String.valueOf(port), "POLL_INTERVAL", "100");
         Db db = new Db("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres");

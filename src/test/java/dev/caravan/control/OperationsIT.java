@@ -1,7 +1,6 @@
 package dev.caravan.control;
 
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
+import dev.caravan.support.Ports;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,9 +37,7 @@ class OperationsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        port = Ports.free();
         db = Db.fresh();
         caravan = CaravanInstance.start(db, Map.of(
                 "caravan.worker.id", "ops-worker",

@@ -1,6 +1,5 @@
 package dev.caravan.job;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +8,7 @@ import java.util.UUID;
 
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
+import dev.caravan.support.Ports;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 
@@ -21,10 +21,7 @@ class DatabaseOutageIT {
     @Test
     void jobFinishingDuringAnOutageIsWrittenBackOnceTheDatabaseReturns() throws Exception {
         Path dataDir = Files.createTempDirectory("caravan-outage");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = Ports.free();
         EmbeddedPostgres server = start(dataDir, port);
         Db db = new Db(server.getJdbcUrl("postgres", "postgres"));
         try (CaravanInstance caravan = CaravanInstance.start(db, Map.of("caravan.db.connect-timeout-seconds", "15"))) {
