@@ -58,12 +58,11 @@ t1=$(sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname
 # our own two SELECTs count too
 idle=$(python3 -c "print(round(($t1 - $t0 - 1) / $IDLE_SECONDS, 2))")
 
-# 2. drain: pause claiming by holding the queue in the future, then make it all due at once
+# 2. drain: queue every job at once, due a little later, so the worker meets a full queue
+due_in=$(( JOBS / 20000 + 10 ))
 sql "INSERT INTO job_queue (job_type, job_name, job_payload, scheduled_at)
-     SELECT 'bench_noop', 'drain', '{}', now() + interval '1 day' FROM generate_series(1, $JOBS)"
+     SELECT 'bench_noop', 'drain', '{}', now() + interval '$due_in seconds' FROM generate_series(1, $JOBS)"
 sql "VACUUM ANALYZE job_queue" >/dev/null
-drain_start=$(date +%s%3N)
-sql "UPDATE job_queue SET scheduled_at = now() WHERE job_name = 'drain'"
 deadline=$(( $(date +%s) + MAX_WAIT ))
 rss_peak=0
 while :; do
