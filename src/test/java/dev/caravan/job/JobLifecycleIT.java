@@ -153,6 +153,21 @@ class JobLifecycleIT {
     }
 
     @Test
+    void jobWhosePipelineRouteIsStoppedFailsAsUnknownJobType() throws Exception {
+        caravan.context().getRouteController().stopRoute("pipeline-test-record");
+        try {
+            UUID id = db.insert("test_record", "{}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
+            JsonNode details = JSON.readTree(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", id));
+            assertThat(details.get("code").asText()).isEqualTo("UNKNOWN_JOB_TYPE");
+            assertThat(details.get("message").asText()).contains("pipeline-test_record");
+            assertThat(db.row(id).get("retry_count")).isEqualTo(0);
+        } finally {
+            caravan.context().getRouteController().startRoute("pipeline-test-record");
+        }
+    }
+
+    @Test
     void claimOrderIsPriorityThenScheduledAtThenCreatedAt() throws Exception {
         // a second, single-slot worker that only takes test_sleep jobs sees them all queued at once
         Db orderDb = Db.fresh();
