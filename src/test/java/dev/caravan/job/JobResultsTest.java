@@ -25,6 +25,15 @@ class JobResultsTest {
     }
 
     @Test
+    void aResultThatCannotBeJsonFailsTheJobPermanentlyWithItsOwnCode() {
+        Object opaque = new Object();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> results.toJson(opaque))
+                .isInstanceOf(PermanentJobFailure.class)
+                .satisfies(e -> assertThat(((PermanentJobFailure) e).code()).isEqualTo("RESULT_NOT_SERIALIZABLE"))
+                .hasMessageContaining("java.lang.Object");
+    }
+
+    @Test
     void outputFilesAcceptOneOrMany() {
         assertThat(results.outputFiles("results/a.xml")).containsExactly("results/a.xml");
         assertThat(results.outputFiles(List.of("a", "b"))).containsExactly("a", "b");
