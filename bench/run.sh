@@ -16,6 +16,7 @@ TRICKLE_GAP_MS=${BENCH_TRICKLE_GAP_MS:-50}   # ... this far apart
 CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-10}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
+# BENCH_EXTRA_ENV="NAME=value …" passes extra settings to the worker (e.g. JMX_ENABLED=false)
 
 [ -f target/caravan.jar ] || ./mvnw -q -B package -DskipTests
 work=$(mktemp -d)
@@ -41,7 +42,7 @@ sql() { psql "$url" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 
 start_ms=$(date +%s%3N)
 env "${env_db[@]}" CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_CONCURRENCY="$CONCURRENCY" \
-    WORKER_ID=bench CLEANUP_ENABLED=false MANAGEMENT_ENABLED=false API_PORT=0 POLL_INTERVAL=1000 \
+    WORKER_ID=bench CLEANUP_ENABLED=false ${BENCH_EXTRA_ENV:-} MANAGEMENT_ENABLED=false API_PORT=0 POLL_INTERVAL=1000 \
     java -jar target/caravan.jar >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 "$MAX_WAIT"); do grep -q "claims every job type" "$log" && break; sleep 0.2; done
