@@ -16,7 +16,8 @@ TRICKLE_GAP_MS=${BENCH_TRICKLE_GAP_MS:-50}   # ... this far apart
 CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-10}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
-# BENCH_EXTRA_ENV="NAME=value …" passes extra settings to the worker (e.g. JMX_ENABLED=false)
+# BENCH_EXTRA_ENV="NAME=value …" passes extra settings to the worker (e.g. JMX_ENABLED=false);
+# BENCH_DB_SETTINGS="synchronous_commit = off" sets one on the benchmark's database (server mode only)
 
 [ -f target/caravan.jar ] || ./mvnw -q -B package -DskipTests
 work=$(mktemp -d)
@@ -29,6 +30,7 @@ if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   db="bench_$(date +%s)"
   admin="$BENCH_DATABASE_URL"
   psql "$admin" -qAtc "CREATE DATABASE $db" >/dev/null
+  [ -n "${BENCH_DB_SETTINGS:-}" ] && psql "$admin" -qAtc "ALTER DATABASE $db SET $BENCH_DB_SETTINGS" >/dev/null
   url="${admin%/*}/$db"
   env_db=(DATABASE_URL="$url")
   where="server ${admin%%\?*}"
