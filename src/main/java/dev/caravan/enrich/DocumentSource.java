@@ -1,0 +1,175 @@
+package dev.caravan.enrich;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.caravan.job.FailureKind;
+import dev.caravan.job.JobFailureException;
+
+/**
+ * Gets a pipeline's document from its payload, in the three forms the seeds use: inline base64
+ * ({@code raw_file} with {@code mime_type}), a path under the storage root ({@code file_path}, as
+ * POST /api/documents stores it), or an HTTP(S) URL such as a signed storage URL ({@code file_url}).
+ * Every refusal is a permanent failure with its own code; a download that fails on the server's
+ * side or times out is retryable. A URL's query (the signature) never appears in a message.
+ */
+public final class DocumentSource {
+
+    private final Path storageRoot;
+    private final long maxBytes;
+    private final Set<String> supportedTypes;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    public DocumentSource(Path storageRoot, long maxBytes, Set<String> supportedTypes, Duration timeout) {
+        this.storageRoot = storageRoot.toAbsolutePath().normalize();
+        this.maxBytes = maxBytes;
+        this.supportedTypes = supportedTypes;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    public Document load(Map<String, Object> payload) {
+        if (payload.get("raw_file") instanceof String base64) {
+            return inline(base64, text(payload, "mime_type"), text(payload, "file_name"));
+        }
+        if (payload.get("file_path") instanceof String path) {
+            return stored(path, text(payload, "mime_type"));
+        }
+        if (payload.get("file_url") instanceof String url) {
+            return download(url, text(payload, "mime_type"));
+        }
+        throw permanent("DOCUMENT_MISSING", "job_payload has no raw_file, file_path or file_url");
+    }
+
+    private Document inline(String base64, String mime, String name) {
+        if ((long) base64.length() * 3 / 4 > maxBytes) {
+            throw permanent("DOCUMENT_TOO_LARGE", "job_payload.raw_file is larger than " + maxBytes + " bytes");
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getMimeDecoder().decode(stripDataUrl(base64));
+        } catch (IllegalArgumentException e) {
+            throw permanent("DOCUMENT_UNREADABLE", "job_payload.raw_file is not valid base64: " + e.getMessage());
+        }
+        return checked(bytes, mime, name == null ? "raw_file" : name);
+    }
+
+    private Document stored(String relative, String mime) {
+        Path file = storageRoot.resolve(relative).normalize();
+        if (!file.startsWith(storageRoot)) {
+            throw permanent("PATH_OUTSIDE_STORAGE", "job_payload.file_path leaves the storage root: " + relative);
+        }
+        try {
+            Path real = file.toRealPath();
+            if (!real.startsWith(storageRoot.toRealPath())) {
+                throw permanent("PATH_OUTSIDE_STORAGE", "job_payload.file_path links outside the storage root: " + relative);
+            }
+            if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                throw permanent("DOCUMENT_MISSING", "job_payload.file_path is not a file: " + relative);
+            }
+            if (Files.size(real) > maxBytes) {
+                throw permanent("DOCUMENT_TOO_LARGE", relative + " is " + Files.size(real) + " bytes; the limit is " + maxBytes);
+            }
+            return checked(Files.readAllBytes(real), mime == null ? Files.probeContentType(real) : mime,
+                    real.getFileName().toString());
+        } catch (NoSuchFileException e) {
+            throw permanent("DOCUMENT_MISSING", "job_payload.file_path does not exist: " + relative);
+        } catch (IOException e) {
+            throw new JobFailureException("IO_ERROR", FailureKind.RETRYABLE, "cannot read " + relative + ": " + e.getMessage());
+        }
+    }
+
+    private Document download(String url, String mime) {
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url is not a URL");
+        }
+        String scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url must be http or https, not " + scheme);
+        }
+        String shown = redact(uri);
+        try {
+            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream body = response.body()) {
+                int status = response.statusCode();
+                if (status >= 500 || status == 429 || status == 408) {
+                    throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                            shown + " answered " + status, "storage", status, null, null);
+                }
+                if (status >= 400) {
+                    throw new JobFailureException("DOCUMENT_NOT_FOUND", FailureKind.PERMANENT,
+                            shown + " answered " + status + " (expired or wrong URL?)", "storage", status, null, null);
+                }
+                byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+                if (bytes.length > maxBytes) {
+                    throw permanent("DOCUMENT_TOO_LARGE", shown + " is larger than " + maxBytes + " bytes");
+                }
+                String type = mime != null ? mime : response.headers().firstValue("Content-Type").orElse(null);
+                return checked(bytes, type, shown);
+            }
+        } catch (HttpTimeoutException e) {
+            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, shown + " timed out after " + timeout,
+                    "storage", null, null, null);
+        } catch (IOException e) {
+            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                    "cannot download " + shown + ": " + e.getClass().getSimpleName(), "storage", null, null, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, "interrupted", "storage", null, null,
+                    null);
+        }
+    }
+
+    private Document checked(byte[] bytes, String mime, String name) {
+        if (bytes.length == 0) {
+            throw permanent("DOCUMENT_MISSING", name + " is empty");
+        }
+        if (bytes.length > maxBytes) {
+            throw permanent("DOCUMENT_TOO_LARGE", name + " is " + bytes.length + " bytes; the limit is " + maxBytes);
+        }
+        String type = mime == null ? null : mime.split(";")[0].trim().toLowerCase(Locale.ROOT);
+        if (type == null || !supportedTypes.contains(type)) {
+            throw permanent("DOCUMENT_UNSUPPORTED", name + " is " + (type == null ? "of unknown type" : type)
+                    + "; supported: " + String.join(", ", supportedTypes));
+        }
+        return new Document(bytes, type, name);
+    }
+
+    /** The URL without its query and fragment: a signed URL's signature must not reach logs or rows. */
+    static String redact(URI uri) {
+        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?…");
+    }
+
+    private static String stripDataUrl(String base64) {
+        int comma = base64.startsWith("data:") ? base64.indexOf(',') : -1;
+        return comma < 0 ? base64 : base64.substring(comma + 1);
+    }
+
+    private static String text(Map<String, Object> payload, String field) {
+        return payload.get(field) instanceof String s && !s.isBlank() ? s : null;
+    }
+
+    private static JobFailureException permanent(String code, String message) {
+        return new JobFailureException(code, FailureKind.PERMANENT, message);
+    }
+}
