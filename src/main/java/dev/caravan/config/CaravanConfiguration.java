@@ -4,9 +4,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import dev.caravan.api.ApiAuth;
 import dev.caravan.api.ApiResponses;
@@ -27,6 +25,7 @@ import dev.caravan.job.JobResults;
 import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
+import dev.caravan.provider.Providers;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
@@ -91,7 +90,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.claim.poll-interval-ms")),
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
-        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers(props),
+        Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId());
+        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
         registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props));
 
@@ -149,16 +149,6 @@ public final class CaravanConfiguration implements CamelConfiguration {
                     + " set CARAVAN_API_KEY to require one", host, text(props, "camel.server.port"));
         }
         return new ApiAuth(keys);
-    }
-
-    /** The providers /health reports on: "available" once configured, else "not_configured". */
-    private static Map<String, String> providers(PropertiesComponent props) {
-        Map<String, String> providers = new LinkedHashMap<>();
-        providers.put("openai", text(props, "caravan.providers.openai.api-key").isEmpty() ? "not_configured" : "available");
-        providers.put("google_vision",
-                text(props, "caravan.providers.google-vision.api-key").isEmpty() ? "not_configured" : "available");
-        providers.put("gateway", text(props, "caravan.providers.gateway.url").isEmpty() ? "not_configured" : "available");
-        return providers;
     }
 
     static String text(PropertiesComponent props, String key) {

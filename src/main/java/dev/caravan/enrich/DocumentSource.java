@@ -44,6 +44,30 @@ public final class DocumentSource {
     }
 
     public Document load(Map<String, Object> payload) {
+        Document document = loadAny(payload);
+        if (document == null) {
+            throw permanent("DOCUMENT_MISSING", "job_payload has no raw_file, file_path or file_url");
+        }
+        return document;
+    }
+
+    /** Like {@link #load(Map)}, and the document's type must also be one of types (comma-separated). */
+    public Document load(Map<String, Object> payload, String types) {
+        Document document = load(payload);
+        Set<String> accepted = Set.of(types.split("\\s*,\\s*"));
+        if (!accepted.contains(document.mimeType())) {
+            throw permanent("DOCUMENT_UNSUPPORTED", document.name() + " is " + document.mimeType()
+                    + "; this pipeline accepts " + String.join(", ", accepted));
+        }
+        return document;
+    }
+
+    /** The document if the payload names one, else null (for pipelines where it is optional). */
+    public Document loadOptional(Map<String, Object> payload) {
+        return loadAny(payload);
+    }
+
+    private Document loadAny(Map<String, Object> payload) {
         if (payload.get("raw_file") instanceof String base64) {
             return inline(base64, text(payload, "mime_type"), text(payload, "file_name"));
         }
@@ -53,7 +77,7 @@ public final class DocumentSource {
         if (payload.get("file_url") instanceof String url) {
             return download(url, text(payload, "mime_type"));
         }
-        throw permanent("DOCUMENT_MISSING", "job_payload has no raw_file, file_path or file_url");
+        return null;
     }
 
     private Document inline(String base64, String mime, String name) {

@@ -2,6 +2,7 @@ package dev.caravan.health;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.WorkerStatus;
@@ -22,12 +23,12 @@ public final class HealthEndpoint {
     private final InFlightRegistry inFlight;
     private final String workerId;
     private final WorkerLoopsHealthCheck loops;
-    private final Map<String, String> providers;
+    private final Supplier<Map<String, String>> providers;
     private final String environment;
 
-    /** @param providers provider name → "available" or "not_configured" */
+    /** @param providers provider name → "available", "not_configured" or "limited" (rate limited or circuit open) */
     public HealthEndpoint(WorkerStatus status, InFlightRegistry inFlight, String workerId, WorkerLoopsHealthCheck loops,
-                          Map<String, String> providers, String environment) {
+                          Supplier<Map<String, String>> providers, String environment) {
         this.environment = environment;
         this.status = status;
         this.inFlight = inFlight;
@@ -54,7 +55,7 @@ public final class HealthEndpoint {
         boolean alive = loops.call().getState() == org.apache.camel.health.HealthCheck.State.UP;
         boolean databaseUp = status.lastPollError() == null;
         JsonObject capacity = new JsonObject();
-        providers.forEach(capacity::put);
+        providers.get().forEach(capacity::put);
         Instant beat = status.lastHeartbeat();
         return new JsonObject()
                 .put("status", !alive ? "unhealthy" : databaseUp ? "healthy" : "degraded")

@@ -1,0 +1,83 @@
+package dev.caravan.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import dev.caravan.enrich.DocumentSource;
+import dev.caravan.provider.ChatCompletions;
+import dev.caravan.provider.FollowUps;
+import dev.caravan.provider.GoogleVision;
+import dev.caravan.provider.PdfGateway;
+import dev.caravan.provider.Provider;
+import dev.caravan.provider.Providers;
+import dev.caravan.provider.Webhooks;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.Registry;
+
+import static dev.caravan.config.CaravanConfiguration.bool;
+import static dev.caravan.config.CaravanConfiguration.integer;
+import static dev.caravan.config.CaravanConfiguration.list;
+import static dev.caravan.config.CaravanConfiguration.text;
+
+/** Binds the beans of the enrichment pipelines: documents, providers, and each provider's mapping. */
+final class ProviderConfiguration {
+
+    private ProviderConfiguration() {
+    }
+
+    static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId) {
+        Registry registry = context.getRegistry();
+        Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
+        Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
+                !text(props, "caravan.providers.openai.auth-style").equals("none"));
+        Provider gateway = provider(props, "gateway", "GATEWAY_URL", "url", null, false);
+        Provider webhook = provider(props, "webhook", "WEBHOOK_SECRET", null, "secret", true);
+        Providers providers = new Providers(List.of(vision, openai, gateway, webhook), dataSource, workerId, context);
+        registry.bind("providers", providers);
+
+        registry.bind("documentSource", new DocumentSource(Path.of(text(props, "caravan.storage.root")),
+                Long.parseLong(text(props, "caravan.documents.max-bytes")),
+                Set.copyOf(list(text(props, "caravan.api.upload.allowed-types") + "," + text(props, "caravan.pipelines.ocr-types"))),
+                Duration.ofMillis(integer(props, "caravan.documents.download-timeout-ms"))));
+        registry.bind("googleVision", new GoogleVision(vision, integer(props, "caravan.providers.google-vision.max-pages")));
+        registry.bind("llm", new ChatCompletions(openai, new ChatCompletions.Settings(
+                text(props, "caravan.providers.openai.model"),
+                text(props, "caravan.providers.openai.complex-model"),
+                text(props, "caravan.providers.openai.prompts"),
+                text(props, "caravan.providers.openai.response-format"),
+                text(props, "caravan.providers.openai.max-tokens-field"),
+                integer(props, "caravan.providers.openai.max-tokens"),
+                bool(props, "caravan.providers.openai.send-images"),
+                integer(props, "caravan.providers.openai.max-ocr-chars")), context));
+        registry.bind("pdfGateway", new PdfGateway(gateway, Path.of(text(props, "caravan.results.dir")),
+                text(props, "caravan.providers.gateway.default-mapping")));
+        registry.bind("webhooks", new Webhooks(webhook));
+        registry.bind("followUps", new FollowUps());
+        return providers;
+    }
+
+    private static Provider provider(PropertiesComponent props, String name, String setting, String urlKey,
+                                     String secretKey, boolean secretRequired) {
+        String prefix = "caravan.providers." + name + ".";
+        return new Provider(name, setting,
+                urlKey == null ? "" : text(props, prefix + urlKey),
+                secretKey == null ? "" : text(props, prefix + secretKey),
+                secretRequired,
+                Duration.ofMillis(integer(props, prefix + "timeout-ms")),
+                Long.parseLong(text(props, prefix + "max-response-bytes")),
+                optionalInt(props, prefix + "calls-per-period"),
+                Duration.ofMillis(Math.max(1, optionalInt(props, prefix + "period-ms"))),
+                optionalInt(props, prefix + "max-concurrent"),
+                Duration.ofMillis(optionalInt(props, prefix + "max-wait-ms")),
+                Duration.ofSeconds(optionalInt(props, prefix + "circuit-open-seconds")));
+    }
+
+    private static int optionalInt(PropertiesComponent props, String key) {
+        return text(props, key).isEmpty() ? 0 : integer(props, key);
+    }
+}

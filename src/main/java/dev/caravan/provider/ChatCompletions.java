@@ -1,0 +1,200 @@
+package dev.caravan.provider;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureKind;
+import dev.caravan.job.JobFailureException;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+
+/**
+ * Any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp
+ * server). The prompts are resource files an operator can edit ({@code <prompts>/<job_type>-system.md},
+ * {@code -user.md}, {@code -schema.json}); the answer must be JSON, and the ways it can fail to be
+ * (truncated, refused, empty, not JSON) are distinct, named errors carrying the seed's details.
+ */
+public final class ChatCompletions {
+
+    /** The settings of caravan.providers.openai.* that shape a request. */
+    public record Settings(String model, String complexModel, String promptsLocation, String responseFormat,
+                           String maxTokensField, int maxTokens, boolean sendImages, int maxOcrChars) {
+    }
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final Provider provider;
+    private final Settings settings;
+    private final CamelContext context;
+
+    public ChatCompletions(Provider provider, Settings settings, CamelContext context) {
+        this.provider = provider;
+        this.settings = settings;
+        this.context = context;
+    }
+
+    /**
+     * The request for one job: the system prompt, the user prompt filled with the OCR text, and the
+     * page image when the document is an image and images are enabled.
+     */
+    public String request(String jobType, String lane, Map<String, Object> payload, Document document, Object ocr)
+            throws IOException {
+        String ocrText = ocrText(payload, ocr);
+        boolean cut = ocrText.length() > settings.maxOcrChars();
+        String user = prompt(jobType + "-user.md")
+                .replace("{{ocr_text}}", cut ? ocrText.substring(0, settings.maxOcrChars()) + "\n[OCR text cut here]" : ocrText)
+                .replace("{{file_name}}", document == null ? "" : document.name())
+                .replace("{{mime_type}}", document == null ? "" : document.mimeType());
+        ObjectNode body = json.createObjectNode();
+        String model = "ai_queue_complex".equals(lane) && !settings.complexModel().isBlank()
+                ? settings.complexModel() : settings.model();
+        body.put("model", model);
+        ArrayNode messages = body.putArray("messages");
+        messages.addObject().put("role", "system").put("content", prompt(jobType + "-system.md"));
+        ObjectNode userMessage = messages.addObject().put("role", "user");
+        if (settings.sendImages() && document != null && document.mimeType().startsWith("image/")) {
+            ArrayNode parts = userMessage.putArray("content");
+            parts.addObject().put("type", "text").put("text", user);
+            parts.addObject().put("type", "image_url").putObject("image_url")
+                    .put("url", "data:" + document.mimeType() + ";base64," + Base64.getEncoder().encodeToString(document.bytes()));
+        } else {
+            userMessage.put("content", user);
+        }
+        body.put(settings.maxTokensField(), settings.maxTokens());
+        switch (settings.responseFormat()) {
+            case "json_schema" -> {
+                ObjectNode schema = body.putObject("response_format").put("type", "json_schema").putObject("json_schema");
+                schema.put("name", jobType);
+                schema.put("strict", true);
+                schema.set("schema", json.readTree(prompt(jobType + "-schema.json")));
+            }
+            case "json_object" -> body.putObject("response_format").put("type", "json_object");
+            default -> {
+                // the endpoint has no structured output: the prompt alone asks for JSON
+            }
+        }
+        return json.writeValueAsString(body);
+    }
+
+    /** The job's result from the answer: the model's JSON, the model, finish reason and token usage. */
+    public Map<String, Object> result(byte[] answer) {
+        JsonNode root;
+        try {
+            root = json.readTree(answer);
+        } catch (IOException e) {
+            throw ProviderErrors.badResponse(provider, "JSON", answer);
+        }
+        if (root == null || !root.path("choices").isArray()) {
+            throw ProviderErrors.badResponse(provider, "a chat completion (no choices)", answer);
+        }
+        JsonNode choices = root.path("choices");
+        String model = root.path("model").asText(null);
+        JsonNode choice = choices.path(0);
+        JsonNode message = choice.path("message");
+        String finish = choice.path("finish_reason").asText(null);
+        String refusal = message.path("refusal").isTextual() ? message.path("refusal").asText() : null;
+        String content = message.path("content").isTextual() ? message.path("content").asText() : null;
+        String details = details(finish, choices.size(), refusal, model);
+        if ((refusal != null && !refusal.isBlank()) || "content_filter".equals(finish)) {
+            throw llm("LLM_REFUSED", FailureKind.PERMANENT, "the model refused to answer", details);
+        }
+        if ("length".equals(finish)) {
+            throw llm("LLM_TRUNCATED", FailureKind.PERMANENT,
+                    "the answer was cut off at the token limit (" + settings.maxTokensField() + "=" + settings.maxTokens() + ")",
+                    details);
+        }
+        if (content == null || content.isBlank()) {
+            throw llm("LLM_EMPTY_RESPONSE", FailureKind.RETRYABLE, "the model returned an empty answer", details);
+        }
+        JsonNode output;
+        try {
+            output = json.readTree(stripFence(content));
+        } catch (IOException e) {
+            output = null;
+        }
+        if (output == null || !(output.isObject() || output.isArray())) {
+            throw llm("LLM_INVALID_JSON", FailureKind.RETRYABLE, "the answer is not JSON", details);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("output", output);
+        result.put("model", model);
+        result.put("finish_reason", finish);
+        result.put("response_id", root.path("id").asText(null));
+        JsonNode usage = root.path("usage");
+        Map<String, Object> tokens = new LinkedHashMap<>();
+        tokens.put("prompt_tokens", usage.path("prompt_tokens").isNumber() ? usage.path("prompt_tokens").asInt() : null);
+        tokens.put("completion_tokens",
+                usage.path("completion_tokens").isNumber() ? usage.path("completion_tokens").asInt() : null);
+        tokens.put("total_tokens", usage.path("total_tokens").isNumber() ? usage.path("total_tokens").asInt() : null);
+        result.put("usage", tokens);
+        result.put("provider", provider.name());
+        return result;
+    }
+
+    private JobFailureException llm(String code, FailureKind kind, String what, String details) {
+        return new JobFailureException(code, kind, provider.name() + ": " + what + ". Details: " + details,
+                provider.name(), 200, null, null);
+    }
+
+    /** The seed's detail string: {"finish_reason", "choices_length", "has_refusal", "refusal_text", "model"}. */
+    private String details(String finish, int choices, String refusal, String model) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("finish_reason", finish);
+        d.put("choices_length", choices);
+        d.put("has_refusal", refusal != null && !refusal.isBlank());
+        d.put("refusal_text", refusal);
+        d.put("model", model);
+        try {
+            return json.writeValueAsString(d);
+        } catch (IOException e) {
+            return d.toString();
+        }
+    }
+
+    private static String ocrText(Map<String, Object> payload, Object ocr) {
+        if (ocr instanceof Map<?, ?> m && m.get("text") instanceof String s) {
+            return s;
+        }
+        if (payload.get("ocr_text") instanceof String s) {
+            return s;
+        }
+        if (payload.get("ocr_spatial_data") instanceof Map<?, ?> m && m.get("text") instanceof String s) {
+            return s;
+        }
+        return "";
+    }
+
+    private static String stripFence(String content) {
+        String c = content.strip();
+        if (c.startsWith("```")) {
+            int start = c.indexOf('\n');
+            int end = c.lastIndexOf("```");
+            if (start > 0 && end > start) {
+                return c.substring(start + 1, end);
+            }
+        }
+        return c;
+    }
+
+    private String prompt(String name) throws IOException {
+        String location = settings.promptsLocation().endsWith("/") ? settings.promptsLocation() + name
+                : settings.promptsLocation() + "/" + name;
+        Resource resource = PluginHelper.getResourceLoader(context).resolveResource(location);
+        if (resource == null || !resource.exists()) {
+            throw new JobFailureException("PROMPT_MISSING", FailureKind.PERMANENT, "no prompt file " + location
+                    + " (caravan.providers.openai.prompts)");
+        }
+        try (InputStream in = resource.getInputStream()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
