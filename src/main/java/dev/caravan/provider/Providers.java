@@ -101,6 +101,11 @@ public final class Providers {
         return p;
     }
 
+    /** For routes: fails the job now (PROVIDER_NOT_CONFIGURED) unless the provider is configured; the body is untouched. */
+    public void require(String name) {
+        ready(name);
+    }
+
     /**
      * Takes one call's worth of the provider's shared capacity, waiting up to its max-wait; beyond
      * that the job is snoozed (PROVIDER_RATE_LIMITED) without spending an attempt.

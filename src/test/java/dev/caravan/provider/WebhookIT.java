@@ -1,0 +1,160 @@
+package dev.caravan.provider;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import dev.caravan.support.Outcome;
+import dev.caravan.support.Ports;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** notification_delivery: a signed POST a receiver can verify, and what each answer does to the job. */
+class WebhookIT {
+
+    static final String SECRET = "whsec-test-4c3b2a19";
+    static WireMockServer receiver;
+    static Db db;
+    static CaravanInstance caravan;
+
+    @BeforeAll
+    static void start() {
+        receiver = new WireMockServer(options().dynamicPort());
+        receiver.start();
+        db = Db.fresh();
+        caravan = CaravanInstance.start(db, Map.of(
+                "caravan.worker.job-types", "notification_delivery,test_noop",
+                "caravan.providers.webhook.secret", SECRET,
+                "caravan.providers.webhook.timeout-ms", "1500"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        caravan.close();
+        receiver.stop();
+    }
+
+    static UUID notify(String path, String extra) {
+        return db.insert("notification_delivery", null, "{\"url\": \"" + receiver.baseUrl() + path
+                + "\", \"body\": {\"event\": \"job.completed\", \"path\": \"" + path + "\"}}", extra);
+    }
+
+    static void answer(String path, int status) {
+        receiver.stubFor(post(urlPathEqualTo(path)).willReturn(aResponse().withStatus(status)));
+    }
+
+    @Test
+    void signedBodyIsDeliveredAndVerifiable() throws Exception {
+        answer("/hooks/ok", 204);
+        UUID id = notify("/hooks/ok?token=signed-query-secret", "");
+
+        Outcome done = Outcome.of(db, id);
+
+        assertThat(done.status()).isEqualTo("completed");
+        assertThat(done.result().path("status").asInt()).isEqualTo(204);
+        assertThat(done.result().path("url").asText()).isEqualTo(receiver.baseUrl() + "/hooks/ok?…");
+        LoggedRequest request = receiver.findAll(postRequestedFor(urlPathEqualTo("/hooks/ok"))).get(0);
+        String body = request.getBodyAsString();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body)).isEqualTo(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                        "{\"event\": \"job.completed\", \"path\": \"/hooks/ok?token=signed-query-secret\"}"));
+        assertThat(request.getHeader("Content-Type")).startsWith("application/json");
+        assertThat(request.getHeader("X-Caravan-Job-Id")).isEqualTo(id.toString());
+        // what a receiver does: recompute HMAC-SHA256(secret, "<t>.<body>") and compare
+        String[] parts = request.getHeader("X-Caravan-Signature").split(",");
+        String t = parts[0].substring(2);
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        assertThat(parts[1]).isEqualTo("v1=" + HexFormat.of().formatHex(mac.doFinal((t + "." + body).getBytes(StandardCharsets.UTF_8))));
+        assertThat(Long.parseLong(t)).isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(60L));
+        assertThat(done.row().get("result_text").toString()).doesNotContain("signed-query-secret");
+    }
+
+    @Test
+    void serverErrorIsRetriedAndTheSignedQueryStaysOutOfTheRow() {
+        answer("/hooks/500", 500);
+        UUID id = notify("/hooks/500?sig=query-secret-xyz", "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_5XX");
+        assertThat(out.retryCount()).isEqualTo(1);
+        assertThat(receiver.findAll(postRequestedFor(urlPathEqualTo("/hooks/500")))).hasSize(3);
+        assertThat(out.row().get("details_text").toString()).doesNotContain("query-secret-xyz");
+    }
+
+    @Test
+    void requestTimeoutIsRetried() {
+        answer("/hooks/408", 408);
+        UUID id = notify("/hooks/408", "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
+    }
+
+    @Test
+    void tooManyRequestsWaitsForRetryAfter() {
+        receiver.stubFor(post(urlPathEqualTo("/hooks/429")).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "90")));
+        UUID id = notify("/hooks/429", "max_retries = 3");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
+        assertThat(out.retryCount()).isZero();
+        assertThat(out.secondsUntilNextRun()).isBetween(75.0, 91.0);
+    }
+
+    @Test
+    void otherClientErrorsFailTheJob() {
+        answer("/hooks/410", 410);
+        UUID id = notify("/hooks/410", "max_retries = 3");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("failed");
+        assertThat(out.code()).isEqualTo("PROVIDER_REJECTED");
+        assertThat(out.details().path("http_status").asInt()).isEqualTo(410);
+    }
+
+    @Test
+    void refusedConnectionIsRetried() {
+        UUID id = db.insert("notification_delivery", null, "{\"url\": \"http://127.0.0.1:" + Ports.free() + "/gone\"}",
+                "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_UNAVAILABLE");
+    }
+
+    @Test
+    void missingUrlIsAnInvalidPayload() {
+        UUID id = db.insert("notification_delivery", null, "{\"body\": {}}", "");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("failed");
+        assertThat(out.code()).isEqualTo("INVALID_PAYLOAD");
+        assertThat(out.message()).contains("job_payload.url");
+    }
+}
