@@ -58,4 +58,49 @@ class LoggingIT {
             assertThat(sqlWithTiming).as("DEBUG_QUERIES logged a statement with its time").isTrue();
         }
     }
+
+    @Test
+    void keysAndSignedUrlsNeverReachTheLogEvenUnderDebug() throws Exception {
+        String visionKey = "AIza-log-test-vision-key-1f2e3d";
+        String openaiKey = "sk-log-test-openai-key-9a8b7c";
+        String webhookSecret = "whsec-log-test-5d4c3b";
+        String signature = "X-Amz-Signature=0badc0ffee1234";
+        com.github.tomakehurst.wiremock.WireMockServer stub = new com.github.tomakehurst.wiremock.WireMockServer(
+                com.github.tomakehurst.wiremock.core.WireMockConfiguration.options().dynamicPort());
+        stub.start();
+        try {
+            // every provider answers with an error that echoes the secret it was sent
+            stub.stubFor(com.github.tomakehurst.wiremock.client.WireMock.any(
+                    com.github.tomakehurst.wiremock.client.WireMock.anyUrl()).willReturn(
+                    com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(401)
+                            .withBody("{\"error\": {\"message\": \"bad key " + visionKey + " " + openaiKey + "\"}}")));
+            Db db = Db.fresh();
+            try (JarProcess jar = JarProcess.start("logging-secrets", Map.of(
+                    "DATABASE_URL", db.url(),
+                    "GOOGLE_CLOUD_API_KEY", visionKey,
+                    "GOOGLE_VISION_URL", stub.baseUrl(),
+                    "OPENAI_API_KEY", openaiKey,
+                    "OPENAI_BASE_URL", stub.baseUrl() + "/v1",
+                    "WEBHOOK_SECRET", webhookSecret,
+                    "DEBUG", "*",
+                    "VERBOSE", "true",
+                    "MANAGEMENT_ENABLED", "false",
+                    "POLL_INTERVAL", "100"))) {
+                jar.awaitOutput("claims every job type", Duration.ofSeconds(90));
+                UUID ocr = db.insert("shell_file_processing", "fast_queue",
+                        "{\"file_url\": \"" + stub.baseUrl() + "/doc.png?" + signature + "\", \"mime_type\": \"image/png\"}", "");
+                UUID llm = db.insert("ai_processing", "ai_queue_simple", "{\"ocr_text\": \"text\"}", "");
+                UUID hook = db.insert("notification_delivery", null,
+                        "{\"url\": \"" + stub.baseUrl() + "/hook?" + signature + "\"}", "");
+                await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(db.status(ocr))
+                        && "failed".equals(db.status(llm)) && "failed".equals(db.status(hook)));
+                String everything = jar.output() + db.text("SELECT string_agg(coalesce(error_details::text, '')"
+                        + " || coalesce(last_error, ''), ' ') FROM job_queue");
+                assertThat(everything).contains("PROVIDER_AUTH_FAILED", "DOCUMENT_NOT_FOUND");
+                assertThat(everything).doesNotContain(visionKey, openaiKey, webhookSecret, "0badc0ffee1234");
+            }
+        } finally {
+            stub.stop();
+        }
+    }
 }
