@@ -79,6 +79,7 @@ public final class Providers {
             for (String outcome : OUTCOMES) {
                 counter(p.name(), outcome);
             }
+            callTimer(p.name());
         }
     }
 
@@ -154,8 +155,7 @@ public final class Providers {
         Long started = exchange.getProperty(STARTED, Long.class);
         exchange.removeProperty(STARTED);
         if (started != null) {
-            Timer.builder("caravan.provider.call.duration").tag("provider", name).register(registry())
-                    .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            callTimer(name).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -296,6 +296,11 @@ public final class Providers {
             case "PROVIDER_NOT_CONFIGURED" -> "not_configured";
             default -> "client_error";
         };
+    }
+
+    private Timer callTimer(String provider) {
+        return Timer.builder("caravan.provider.call.duration").description("provider calls, from capacity taken to released")
+                .tag("provider", provider).register(registry());
     }
 
     private Counter counter(String provider, String outcome) {
