@@ -71,6 +71,17 @@ public final class DocumentSource {
         if (payload.get("raw_file") instanceof String base64) {
             return inline(base64, text(payload, "mime_type"), text(payload, "file_name"));
         }
+        if (payload.get("raw_file") instanceof Map<?, ?> raw) {
+            // {"data" | "content" | "base64": "...", "mime_type" | "mimeType": "...", "file_name" | "filename": "..."}
+            @SuppressWarnings("unchecked")
+            Map<String, Object> file = (Map<String, Object>) raw;
+            String data = first(file, "data", "content", "base64");
+            if (data == null) {
+                throw permanent("DOCUMENT_UNREADABLE", "job_payload.raw_file has no data, content or base64 field");
+            }
+            String mime = first(file, "mime_type", "mimeType", "type");
+            return inline(data, mime != null ? mime : text(payload, "mime_type"), first(file, "file_name", "filename", "name"));
+        }
         if (payload.get("file_path") instanceof String path) {
             return stored(path, text(payload, "mime_type"));
         }
@@ -167,6 +178,9 @@ public final class DocumentSource {
         if (bytes.length == 0) {
             throw permanent("DOCUMENT_MISSING", name + " is empty");
         }
+        if (mime == null || mime.isBlank() || mime.startsWith("application/octet-stream") || mime.startsWith("binary/octet-stream")) {
+            mime = sniff(bytes); // no type given: the document's own first bytes say what it is
+        }
         if (bytes.length > maxBytes) {
             throw permanent("DOCUMENT_TOO_LARGE", name + " is " + bytes.length + " bytes; the limit is " + maxBytes);
         }
@@ -176,6 +190,53 @@ public final class DocumentSource {
                     + "; supported: " + String.join(", ", supportedTypes));
         }
         return new Document(bytes, type, name);
+    }
+
+    /** The type of a document by its magic number, for the formats the pipelines read; null if unknown. */
+    static String sniff(byte[] b) {
+        if (startsWith(b, 0x25, 0x50, 0x44, 0x46)) {
+            return "application/pdf";
+        }
+        if (startsWith(b, 0x89, 0x50, 0x4E, 0x47)) {
+            return "image/png";
+        }
+        if (startsWith(b, 0xFF, 0xD8, 0xFF)) {
+            return "image/jpeg";
+        }
+        if (startsWith(b, 0x47, 0x49, 0x46, 0x38)) {
+            return "image/gif";
+        }
+        if (startsWith(b, 0x49, 0x49, 0x2A, 0x00) || startsWith(b, 0x4D, 0x4D, 0x00, 0x2A)) {
+            return "image/tiff";
+        }
+        if (startsWith(b, 0x42, 0x4D)) {
+            return "image/bmp";
+        }
+        if (b.length >= 12 && startsWith(b, 0x52, 0x49, 0x46, 0x46) && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P') {
+            return "image/webp";
+        }
+        return null;
+    }
+
+    private static boolean startsWith(byte[] bytes, int... magic) {
+        if (bytes.length < magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if ((bytes[i] & 0xFF) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String first(Map<String, Object> map, String... keys) {
+        for (String key : keys) {
+            if (map.get(key) instanceof String s && !s.isBlank()) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** The URL without its query and fragment: a signed URL's signature must not reach logs or rows. */

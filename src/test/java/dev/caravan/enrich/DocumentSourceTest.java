@@ -94,6 +94,27 @@ class DocumentSourceTest {
     }
 
     @Test
+    void aDocumentWithoutATypeIsKnownByItsFirstBytes() {
+        Document pdf = source().load(Map.of("raw_file", Base64.getEncoder().encodeToString(PDF)));
+        assertThat(pdf.mimeType()).isEqualTo("application/pdf");
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0};
+        Document image = source().load(Map.of("raw_file", Base64.getEncoder().encodeToString(png),
+                "mime_type", "application/octet-stream"));
+        assertThat(image.mimeType()).isEqualTo("image/png");
+        assertThat(failure(Map.of("raw_file", Base64.getEncoder().encodeToString("just text".getBytes(StandardCharsets.UTF_8))))
+                .code()).isEqualTo("DOCUMENT_UNSUPPORTED");
+    }
+
+    @Test
+    void rawFileMayBeAnObjectWithItsOwnType() {
+        Document doc = source().load(Map.of("raw_file", Map.of("data", Base64.getEncoder().encodeToString(PDF),
+                "mimeType", "application/pdf", "filename", "scan.pdf")));
+        assertThat(doc.bytes()).isEqualTo(PDF);
+        assertThat(doc.name()).isEqualTo("scan.pdf");
+        assertThat(failure(Map.of("raw_file", Map.of("mime_type", "application/pdf"))).code()).isEqualTo("DOCUMENT_UNREADABLE");
+    }
+
+    @Test
     void storedFilesMustStayUnderTheStorageRoot(@TempDir Path outside) throws Exception {
         Files.createDirectories(storage.resolve("uploads/a"));
         Files.write(storage.resolve("uploads/a/doc.pdf"), PDF);
