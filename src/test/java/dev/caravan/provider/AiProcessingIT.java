@@ -51,6 +51,7 @@ class AiProcessingIT {
                 "caravan.providers.openai.api-key", KEY,
                 "caravan.providers.openai.model", "gpt-4o-mini",
                 "caravan.providers.openai.timeout-ms", "2000",
+                "caravan.providers.openai.max-response-bytes", "1048576",
                 "caravan.providers.openai.circuit-min-calls", "1000",
                 "caravan.providers.openai.circuit-window", "1000"));
     }
@@ -193,6 +194,46 @@ class AiProcessingIT {
         assertThat(out.code()).isEqualTo("PROVIDER_AUTH_FAILED");
         assertThat(out.row().get("details_text").toString()).doesNotContain(KEY).contains("Incorrect API key provided: ***");
         assertThat(out.row().get("last_error").toString()).doesNotContain(KEY);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "HTTP {0} → {1}, {2}, {3} call(s)")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "400, PROVIDER_REJECTED, failed, 1",
+            "403, PROVIDER_AUTH_FAILED, failed, 1",
+            "404, PROVIDER_REJECTED, failed, 1",
+            "413, TOO_LARGE, failed, 1",
+            "500, PROVIDER_5XX, pending, 3",
+            "502, PROVIDER_5XX, pending, 3",
+            "503, PROVIDER_5XX, pending, 3",
+    })
+    void statuses(int status, String code, String state, int calls) {
+        String marker = "status-" + status;
+        answer(marker, aResponse().withStatus(status).withHeader("Content-Type", "application/json")
+                .withBody("{\"error\": {\"message\": \"status " + status + "\", \"type\": \"x\"}}"));
+        UUID id = job(marker, "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo(state);
+        assertThat(out.code()).isEqualTo(code);
+        assertThat(out.retryCount()).isEqualTo(state.equals("pending") ? 1 : 0);
+        assertThat(out.details().path("http_status").asInt()).isEqualTo(status);
+        if (state.equals("pending")) {
+            assertThat(out.secondsUntilNextRun()).isBetween(1700.0, 3601.0);
+        }
+        assertThat(stub.findAll(postRequestedFor(urlEqualTo("/v1/chat/completions"))
+                .withRequestBody(containing("OCR of " + marker)))).hasSize(calls);
+    }
+
+    @Test
+    void hugeAnswerIsRefused() throws Exception {
+        answer("huge", okJson(completion("{\"summary\": \"" + "y".repeat(2 * 1024 * 1024) + "\"}", "stop", null)));
+        UUID id = job("huge", "max_retries = 3");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("failed");
+        assertThat(out.code()).isEqualTo("RESPONSE_TOO_LARGE");
     }
 
     @Test

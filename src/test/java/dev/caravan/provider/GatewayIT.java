@@ -110,6 +110,10 @@ class GatewayIT {
             "406, GW_4XX, failed",
             "415, GW_4XX, failed",
             "413, TOO_LARGE, failed",
+            "401, GW_4XX, failed",
+            "403, GW_4XX, failed",
+            "404, GW_4XX, failed",
+            "503, GW_5XX, pending",
             "500, GW_5XX, pending",
             "502, GW_5XX, pending",
     })
@@ -126,6 +130,19 @@ class GatewayIT {
         assertThat(out.retryCount()).isEqualTo(state.equals("pending") ? 1 : 0);
         assertThat(results.resolve(id + ".xml")).doesNotExist();
         assertThat(calls(marker)).as("a gateway 5xx is retried across attempts, not in-route").isEqualTo(1);
+    }
+
+    @Test
+    void rateLimitedGatewaySnoozesTheJob() throws Exception {
+        answer("429", aResponse().withStatus(429).withHeader("Retry-After", "20"));
+        UUID id = job("429", "max_retries = 3");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
+        assertThat(out.retryCount()).isZero();
+        assertThat(out.secondsUntilNextRun()).isBetween(10.0, 21.0);
     }
 
     @Test
