@@ -75,7 +75,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"),
-                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds") + 20L)));
+                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds") + 20L), inFlight));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));

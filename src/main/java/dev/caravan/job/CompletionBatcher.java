@@ -43,7 +43,11 @@ public final class CompletionBatcher implements AutoCloseable {
     private final Thread flusher;
     private volatile boolean running = true;
 
-    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, Duration waitLimit) {
+    private final InFlightRegistry inFlight;
+
+    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, Duration waitLimit,
+                             InFlightRegistry inFlight) {
+        this.inFlight = inFlight;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
@@ -51,6 +55,12 @@ public final class CompletionBatcher implements AutoCloseable {
         this.flusher = new Thread(this::run, "caravan-completions");
         flusher.setDaemon(true);
         flusher.start();
+    }
+
+    /** For job-complete: the claimed job (property job) with variables resultJson and outputFiles. */
+    public boolean complete(org.apache.camel.Exchange exchange) throws Exception {
+        return complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class), exchange.getVariable("resultJson", String.class),
+                exchange.getVariable("outputFiles", String[].class));
     }
 
     /**
@@ -61,6 +71,8 @@ public final class CompletionBatcher implements AutoCloseable {
     public boolean complete(JobRow job, String resultJson, String[] outputFiles) throws Exception {
         Pending pending = new Pending(job, resultJson, files(outputFiles), new CompletableFuture<>());
         queue.add(pending);
+        // the slot is free for the next claim while this job waits for its batch to commit
+        inFlight.settling(job);
         try {
             return pending.done().get(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

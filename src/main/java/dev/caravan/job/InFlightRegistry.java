@@ -3,6 +3,7 @@ package dev.caravan.job;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,8 +15,13 @@ public final class InFlightRegistry {
 
     private final int capacity;
     private final long claimWaitMillis;
+    /** How long a claim waits for more slots once one is free (see claimSlots). */
+    private static final long LINGER_NANOS = 2_000_000;
+    private final int batchTarget;
     private final Object slotFreed = new Object();
     private final Map<UUID, JobRow> jobs = new ConcurrentHashMap<>();
+    /** Jobs whose pipeline has finished and whose completion is waiting to be committed. */
+    private final Set<UUID> settling = ConcurrentHashMap.newKeySet();
     private volatile boolean claiming = true;
     private volatile boolean released;
 
@@ -30,6 +36,7 @@ public final class InFlightRegistry {
         }
         this.capacity = capacity;
         this.claimWaitMillis = claimWaitMillis;
+        this.batchTarget = Math.max(1, Integer.getInteger("caravan.claim.batch-target-percent", 50) * capacity / 100);
     }
 
     /**
@@ -40,20 +47,50 @@ public final class InFlightRegistry {
     public int claimSlots() throws InterruptedException {
         long deadline = System.nanoTime() + claimWaitMillis * 1_000_000;
         synchronized (slotFreed) {
-            while (claiming && jobs.size() >= capacity) {
+            while (freeSlots() == 0) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return freeSlots();
+                }
+                slotFreed.wait(left);
+            }
+            // Slots free up together (a completion batch commits many jobs at once): when only a few are
+            // free yet, give the rest a moment, so that one claim takes many jobs instead of many claims
+            // taking a few each. An idle worker, with every slot free, claims at once.
+            long lingerEnd = System.nanoTime() + LINGER_NANOS;
+            while (claiming && freeSlots() < batchTarget) {
+                long left = lingerEnd - System.nanoTime();
                 if (left <= 0) {
                     break;
                 }
-                slotFreed.wait(left);
+                slotFreed.wait(left / 1_000_000, (int) (left % 1_000_000));
             }
         }
         return freeSlots();
     }
 
-    /** How many jobs the next claim may take: 0 while claiming is stopped. */
+    /**
+     * How many jobs the next claim may take: 0 while claiming is stopped. A job whose pipeline has
+     * finished and whose completion only waits for its batch to commit no longer takes a slot, so the
+     * next claim overlaps that commit; such jobs are still held (heartbeat, shutdown) until written,
+     * and at most as many of them as the capacity, so no more than twice the capacity is ever held.
+     */
     public int freeSlots() {
-        return claiming ? Math.max(0, capacity - jobs.size()) : 0;
+        if (!claiming) {
+            return 0;
+        }
+        int held = jobs.size();
+        int running = held - settling.size();
+        return Math.max(0, Math.min(capacity - running, 2 * capacity - held));
+    }
+
+    /** The job's pipeline is done and its completion is queued for the next batch: its slot is free. */
+    public void settling(JobRow job) {
+        if (jobs.containsKey(job.id()) && settling.add(job.id())) {
+            synchronized (slotFreed) {
+                slotFreed.notifyAll();
+            }
+        }
     }
 
     public int capacity() {
@@ -74,6 +111,7 @@ public final class InFlightRegistry {
 
     public void remove(JobRow job) {
         if (jobs.remove(job.id(), job)) {
+            settling.remove(job.id());
             synchronized (slotFreed) {
                 slotFreed.notifyAll();
             }

@@ -50,7 +50,8 @@ public final class JobDispatcher {
         this.inFlight = inFlight;
         this.metrics = metrics;
         this.context = context;
-        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
+        // one thread per job held: the capacity running, and as many again waiting for their completion to commit
+        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", 2 * inFlight.capacity());
     }
 
     /** Called by the job-claim route with the rows one claim returned. */

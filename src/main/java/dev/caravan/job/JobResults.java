@@ -13,6 +13,16 @@ public final class JobResults {
     private final ObjectMapper json = new ObjectMapper();
 
     /**
+     * What job-run keeps of a finished pipeline, as variables for job-complete: resultJson (the body
+     * as JSON, see {@link #toJson}) and outputFiles (exchange property outputFiles, see {@link #outputFiles}).
+     * One call with the exchange, because it runs for every job and parameter expressions cost more.
+     */
+    public void capture(org.apache.camel.Exchange exchange) {
+        exchange.setVariable("resultJson", toJson(exchange.getMessage().getBody()));
+        exchange.setVariable("outputFiles", outputFiles(exchange.getProperty("outputFiles")));
+    }
+
+    /**
      * A Map, List or bean is written as JSON; a String that already is a JSON object or array is kept;
      * any other text is wrapped as {"value": text}; no body gives {}.
      */
