@@ -36,7 +36,7 @@ public final class InFlightRegistry {
         }
         this.capacity = capacity;
         this.claimWaitMillis = claimWaitMillis;
-        this.batchTarget = Math.max(1, Integer.getInteger("caravan.claim.batch-target-percent", 50) * capacity / 100);
+        this.batchTarget = Math.max(1, capacity / 2);
     }
 
     /**
