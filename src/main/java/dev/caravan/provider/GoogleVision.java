@@ -41,6 +41,7 @@ public final class GoogleVision {
     public static final class Work {
         final Document document;
         final boolean file;
+        final int maxPages;
         int nextPage = 1;
         Integer totalPages;
         final List<Map<String, Object>> pages = new ArrayList<>();
@@ -48,13 +49,14 @@ public final class GoogleVision {
         String language;
         int calls;
 
-        Work(Document document) {
+        Work(Document document, int maxPages) {
             this.document = document;
+            this.maxPages = maxPages;
             this.file = FILE_TYPES.contains(document.mimeType());
         }
 
         public boolean isHasMore() {
-            return calls == 0 || (file && totalPages != null && nextPage <= totalPages);
+            return calls == 0 || (file && totalPages != null && nextPage <= Math.min(totalPages, maxPages));
         }
 
         public String getMethod() {
@@ -63,7 +65,7 @@ public final class GoogleVision {
     }
 
     public Work start(Document document) {
-        return new Work(document);
+        return new Work(document, maxPages);
     }
 
     /** The request body of the next call. */
@@ -108,9 +110,6 @@ public final class GoogleVision {
                 addPage(work, page.path("fullTextAnnotation"), page.path("context").path("pageNumber").asInt(work.nextPage));
             }
             work.nextPage += PAGES_PER_CALL;
-            if (work.nextPage > maxPages) {
-                work.totalPages = Math.min(work.totalPages, maxPages);
-            }
         } else {
             checkError(first);
             addPage(work, first.path("fullTextAnnotation"), 1);

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import javax.xml.stream.XMLInputFactory;
@@ -140,11 +139,6 @@ public final class PdfGateway {
                 // a leftover .tmp file is harmless: it never has a result's name
             }
         }
-    }
-
-    /** The result file's path, for output_files. */
-    public List<String> outputFiles(Map<String, Object> result) {
-        return List.of(String.valueOf(result.get("result_path")));
     }
 
     private long copy(InputStream body, Path temp) throws IOException {

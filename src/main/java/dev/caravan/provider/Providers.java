@@ -37,7 +37,7 @@ public final class Providers {
 
     /** Outcomes counted per provider: caravan_provider_calls_total{provider, outcome}. */
     public static final List<String> OUTCOMES = List.of("ok", "client_error", "server_error", "timeout", "unavailable",
-            "bad_response", "rate_limited", "circuit_open", "not_configured");
+            "bad_response", "rate_limited", "circuit_open", "not_configured", "error");
     static final String LEASE = "caravanProviderLease";
     static final String STARTED = "caravanProviderCallStarted";
     /** Header set by a capture when the answer was larger than allowed; its value is the limit. */
@@ -45,6 +45,8 @@ public final class Providers {
     private static final Logger LOG = LoggerFactory.getLogger("caravan.provider");
     private static final String ACQUIRE = SqlResource.load("acquire_api_capacity.sql");
     private static final String RELEASE = SqlResource.load("release_api_capacity.sql");
+    private static final String REGISTER = SqlResource.load("register_api_capacity.sql");
+    private static final String UNREGISTER = SqlResource.load("unregister_api_capacity.sql");
 
     private final Map<String, Provider> providers = new LinkedHashMap<>();
     private final JdbcTemplate jdbc;
@@ -65,12 +67,12 @@ public final class Providers {
     public void register() {
         for (Provider p : providers.values()) {
             if (p.limited()) {
-                jdbc.update(SqlResource.load("register_api_capacity.sql"), p.name(),
+                jdbc.update(REGISTER, p.name(),
                         p.callsPerPeriod() > 0 ? p.callsPerPeriod() : Integer.MAX_VALUE,
                         (int) Math.max(1, p.period().toMillis()),
                         p.maxConcurrent() > 0 ? p.maxConcurrent() : Integer.MAX_VALUE);
             } else {
-                jdbc.update(SqlResource.load("unregister_api_capacity.sql"), p.name());
+                jdbc.update(UNREGISTER, p.name());
             }
             if (!p.configured()) {
                 LOG.warn("{} is not configured ({} is unset): jobs that need it fail with PROVIDER_NOT_CONFIGURED",
@@ -164,7 +166,7 @@ public final class Providers {
         Provider p = get(name);
         JobFailureException failure = ProviderErrors.exception(p, error);
         if (failure == null) {
-            counter(name, "bad_response").increment();
+            counter(name, "error").increment(); // not a provider failure: a bug, classified by the job's failure handling
             throw error;
         }
         counter(name, outcome(failure.code())).increment();

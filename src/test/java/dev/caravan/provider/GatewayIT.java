@@ -185,6 +185,22 @@ class GatewayIT {
     }
 
     @Test
+    void resultThatCannotBeWrittenIsAnIoErrorAndRetried() throws Exception {
+        answer("unwritable", aResponse().withStatus(200).withBody("<x/>"));
+        UUID id = job("unwritable", "max_retries = 3; retry_delay = interval '1 hour'; scheduled_at = now() + interval '2 seconds'");
+        // a non-empty directory where the result file should go: the rename into place fails
+        Files.createDirectories(results.resolve(id + ".xml").resolve("in-the-way"));
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("IO_ERROR");
+        assertThat(out.retryCount()).isEqualTo(1);
+        assertThat(out.details().path("provider").asText()).isEqualTo("gateway");
+        assertThat(leftovers()).as("the temporary file is removed").isZero();
+    }
+
+    @Test
     void notAPdfNeverReachesTheGateway() throws Exception {
         Files.writeString(storage.resolve("notes.txt"), "plain text");
         UUID id = db.insert("pdf_to_xml", null, "{\"file_path\": \"notes.txt\", \"mime_type\": \"text/plain\"}", "");
