@@ -17,6 +17,11 @@ import javax.sql.DataSource;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.SqlResource;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
@@ -24,10 +29,21 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  * Writes successful jobs back in batches: each worker thread hands its completion over and waits
  * until it is committed, while one flusher thread writes whatever has queued up meanwhile in a single
  * statement (sql/complete_jobs.sql). Under load that is one commit per many jobs instead of one per
- * job; when idle a completion is written at once. A job's slot is freed only after its row is
- * committed, so a crash can cost at most the jobs in flight (they run again).
+ * job; when idle a completion is written at once. A job is let go only after its row is committed,
+ * so a crash can cost at most the jobs held (they run again).
+ *
+ * <p>A database blip is ridden out here, not by the route's error handler: a failed batch is written
+ * again after 200 ms, 400 ms, ... (at most 5 s apart, 5 times), then its jobs get the error and stay
+ * 'processing' until the reaper returns them. Redelivery in the route would copy every job's
+ * exchange in advance, on the hot path, for the rare blip.
  */
-public final class CompletionBatcher implements AutoCloseable {
+public final class CompletionBatcher implements AutoCloseable, Processor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
+    /** How often a failed batch is written again before its jobs get the error. */
+    public static final int RETRIES = 5;
+    private static final long FIRST_RETRY_MILLIS = 200;
+    private static final long MAX_RETRY_MILLIS = 5000;
 
     private static final String SQL = SqlResource.load("complete_jobs.sql");
 
@@ -57,10 +73,14 @@ public final class CompletionBatcher implements AutoCloseable {
         flusher.start();
     }
 
-    /** For job-complete: the claimed job (property job) with variables resultJson and outputFiles. */
-    public boolean complete(org.apache.camel.Exchange exchange) throws Exception {
-        return complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class), exchange.getVariable("resultJson", String.class),
-                exchange.getVariable("outputFiles", String[].class));
+    /**
+     * job-complete's step: completes the claimed job (property job) with variables resultJson and
+     * outputFiles, and sets variable completed (false: the claim was lost and nothing was written).
+     */
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        exchange.setVariable("completed", complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class),
+                exchange.getVariable("resultJson", String.class), exchange.getVariable("outputFiles", String[].class)));
     }
 
     /**
@@ -113,17 +133,49 @@ public final class CompletionBatcher implements AutoCloseable {
             results[i] = p.resultJson();
             files[i] = p.filesJson();
         }
+        MapSqlParameterSource params = new MapSqlParameterSource()
+                .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
+                .addValue("files", files).addValue("workerId", workerId);
+        long delay = FIRST_RETRY_MILLIS;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
+                for (Pending p : batch) {
+                    p.done().complete(completed.contains(p.job().id()));
+                }
+                return;
+            } catch (DataAccessException e) {
+                if (attempt == RETRIES || !running) {
+                    fail(batch, e);
+                    return;
+                }
+                LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms ({} of {})",
+                        n, e.getMostSpecificCause().getMessage(), delay, attempt + 1, RETRIES);
+                if (!sleep(delay)) {
+                    fail(batch, e);
+                    return;
+                }
+                delay = Math.min(delay * 2, MAX_RETRY_MILLIS);
+            } catch (RuntimeException e) {
+                fail(batch, e);
+                return;
+            }
+        }
+    }
+
+    private static void fail(List<Pending> batch, RuntimeException e) {
+        for (Pending p : batch) {
+            p.done().completeExceptionally(e);
+        }
+    }
+
+    private static boolean sleep(long millis) {
         try {
-            Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, new MapSqlParameterSource()
-                    .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
-                    .addValue("files", files).addValue("workerId", workerId), UUID.class));
-            for (Pending p : batch) {
-                p.done().complete(completed.contains(p.job().id()));
-            }
-        } catch (RuntimeException e) {
-            for (Pending p : batch) {
-                p.done().completeExceptionally(e);
-            }
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.RejectedExecutionException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.DefaultExchange;
@@ -45,6 +46,7 @@ public final class JobDispatcher {
     // must not stop the jobs already running
     private final ExecutorService workers;
     private volatile ProducerTemplate producer;
+    private volatile Endpoint jobRun;
 
     public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context) {
         this.inFlight = inFlight;
@@ -90,7 +92,7 @@ public final class JobDispatcher {
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
             long started = System.nanoTime();
-            producer().send("direct:job-run", exchange);
+            producer().send(jobRun, exchange);
             record(job, exchange, System.nanoTime() - started);
             if (exchange.getException() != null && inFlight.isReleased()) {
                 LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
@@ -140,6 +142,8 @@ public final class JobDispatcher {
         if (p == null) {
             synchronized (this) {
                 if (producer == null) {
+                    // resolved once: sending by URI normalises and looks the URI up for every job
+                    jobRun = context.getEndpoint("direct:job-run");
                     producer = context.createProducerTemplate();
                 }
                 p = producer;

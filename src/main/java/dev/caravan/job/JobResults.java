@@ -8,16 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** Turns what a pipeline leaves in the body into the job_result JSON and output_files array. */
-public final class JobResults {
+public final class JobResults implements org.apache.camel.Processor {
 
     private final ObjectMapper json = new ObjectMapper();
 
     /**
      * What job-run keeps of a finished pipeline, as variables for job-complete: resultJson (the body
      * as JSON, see {@link #toJson}) and outputFiles (exchange property outputFiles, see {@link #outputFiles}).
-     * One call with the exchange, because it runs for every job and parameter expressions cost more.
+     * A processor (job-run's {@code process: {ref: jobResults}}), because it runs for every job and a
+     * bean-method invocation costs more than the work itself.
      */
-    public void capture(org.apache.camel.Exchange exchange) {
+    @Override
+    public void process(org.apache.camel.Exchange exchange) {
         exchange.setVariable("resultJson", toJson(exchange.getMessage().getBody()));
         exchange.setVariable("outputFiles", outputFiles(exchange.getProperty("outputFiles")));
     }

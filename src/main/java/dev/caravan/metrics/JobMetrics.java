@@ -37,6 +37,8 @@ public final class JobMetrics {
     private final InFlightRegistry inFlight;
     private final WorkerSettings worker;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    /** Timers by name, type and lane: a builder registration per job costs more than the job's route. */
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
     private volatile MultiGauge queueDepth;
     private volatile MultiGauge oldestDueAge;
@@ -129,9 +131,9 @@ public final class JobMetrics {
     }
 
     private Timer timer(String name, String type, String lane) {
-        return Timer.builder(name).tags("type", type, "lane", lane).publishPercentileHistogram()
+        return timers.computeIfAbsent(name + '|' + type + '|' + lane, k -> Timer.builder(name).tags("type", type, "lane", lane).publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
-                .register(registry());
+                .register(registry()));
     }
 
     private List<String> lanes(String type) {
