@@ -18,6 +18,7 @@ RUN apt-get update \
  && chown -R caravan:caravan /app
 WORKDIR /app
 COPY --from=build /src/target/caravan.jar /app/caravan.jar
+COPY jvm.options /app/jvm.options
 USER caravan
 # an operator's routes folder and the PDF gateway's results, mounted as volumes
 ENV CARAVAN_ROUTES_DIR=/app/routes \
@@ -35,4 +36,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
 # goes back to pending. Give the container more than that to stop (compose: stop_grace_period 60s,
 # docker run --stop-timeout 60, Kubernetes terminationGracePeriodSeconds 60).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/caravan.jar"]
+ENTRYPOINT ["java", "@/app/jvm.options", "-XX:MaxRAMPercentage=75", "-jar", "/app/caravan.jar"]

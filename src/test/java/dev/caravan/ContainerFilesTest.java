@@ -28,7 +28,9 @@ class ContainerFilesTest {
         assertThat(user).as("USER comes before ENTRYPOINT").isLessThan(entry);
         assertThat(String.join("\n", lines)).contains("HEALTHCHECK").contains("http://127.0.0.1:10000/health");
         assertThat(lines).contains("STOPSIGNAL SIGTERM");
-        assertThat(lines.get(entry)).startsWith("ENTRYPOINT [").contains("/app/caravan.jar");
+        assertThat(lines.get(entry)).startsWith("ENTRYPOINT [").contains("/app/caravan.jar")
+                .as("the JVM options the README starts it with").contains("\"@/app/jvm.options\"");
+        assertThat(lines).contains("COPY jvm.options /app/jvm.options");
     }
 
     @Test

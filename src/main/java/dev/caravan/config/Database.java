@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 
 import javax.sql.DataSource;
 
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
 public final class Database implements Service {
 
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+    /** HikariCP's system property: how long a connection may be idle before a checkout validates it. */
+    private static final String ALIVE_BYPASS = "com.zaxxer.hikari.aliveBypassWindowMs";
 
     private final HikariDataSource pool;
     private final DataSource dataSource;
@@ -66,6 +70,15 @@ public final class Database implements Service {
         config.setConnectionTimeout(settings.connectTimeoutMillis());
         config.setInitializationFailTimeout(settings.connectTimeoutMillis());
         config.addDataSourceProperty("ApplicationName", "caravan");
+        // an idle worker should cost the database next to nothing: the claim poll (once a second) and
+        // a few timers. HikariCP would add a validation round trip to every checkout of a connection
+        // idle for over 500 ms (the claim's, each poll) and keep the whole pool open and pinged every
+        // 2 minutes. A broken connection still fails its statement, is evicted, and the loop retries.
+        config.setMinimumIdle(Math.min(4, settings.poolSize()));
+        config.setKeepaliveTime(Duration.ofMinutes(5).toMillis());
+        if (System.getProperty(ALIVE_BYPASS) == null) {
+            System.setProperty(ALIVE_BYPASS, String.valueOf(Duration.ofSeconds(30).toMillis()));
+        }
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(config);

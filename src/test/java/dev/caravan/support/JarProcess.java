@@ -32,7 +32,9 @@ public final class JarProcess implements AutoCloseable {
         }
         Path log = Path.of("target", name + ".log");
         ProcessBuilder builder = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString());
+                // the JVM options the README and the Dockerfile start it with, under seed 004's memory limit
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + Path.of("jvm.options").toAbsolutePath(),
+                "-Xmx256m", "-jar", jar.toString());
         DATABASE_VARIABLES.forEach(builder.environment()::remove);
         builder.environment().put("CLEANUP_ENABLED", "false");
         builder.environment().putAll(env);
