@@ -22,6 +22,7 @@ import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
+import dev.caravan.job.JobRow;
 import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
@@ -73,6 +74,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobMetrics metrics = new JobMetrics(context, inFlight, worker);
         registry.bind("jobMetrics", metrics);
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
+        registry.bind("claimRows", new JobRow.ClaimRows());
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"),
                 // each write may wait for a connection, and a failed batch is written again RETRIES times

@@ -56,10 +56,9 @@ public final class JobDispatcher {
         this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", 2 * inFlight.capacity());
     }
 
-    /** Called by the job-claim route with the rows one claim returned. */
-    public void dispatch(List<Map<String, Object>> rows) {
-        for (Map<String, Object> row : rows) {
-            JobRow job = JobRow.fromClaim(row);
+    /** Called by the job-claim route with the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
+    public void dispatch(List<JobRow> rows) {
+        for (JobRow job : rows) {
             inFlight.add(job);
             metrics.claimed(job);
             try {

@@ -1,10 +1,11 @@
 package dev.caravan.job;
 
+import java.io.IOException;
 import java.util.Collection;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** Turns what a pipeline leaves in the body into the job_result JSON and output_files array. */
@@ -26,9 +27,20 @@ public final class JobResults implements org.apache.camel.Processor {
 
     /**
      * A Map, List or bean is written as JSON; a String that already is a JSON object or array is kept;
-     * any other text is wrapped as {"value": text}; no body gives {}.
+     * any other text is wrapped as {"value": text}; no body gives {}. A result PostgreSQL's jsonb
+     * cannot store (a NUL character, \u0000) fails the job here, with its own code, instead of
+     * failing the completion batch it would share with other jobs.
      */
     public String toJson(Object body) {
+        String result = write(body);
+        if (hasNul(result)) {
+            throw new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+                    "the pipeline's result contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store");
+        }
+        return result;
+    }
+
+    private String write(Object body) {
         try {
             if (body == null) {
                 return "{}";
@@ -38,13 +50,8 @@ public final class JobResults implements org.apache.camel.Processor {
             }
             if (body instanceof String text) {
                 String trimmed = text.trim();
-                if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-                    try {
-                        JsonNode node = json.readTree(trimmed);
-                        return json.writeValueAsString(node);
-                    } catch (JsonProcessingException notJson) {
-                        // falls through: plain text that merely starts with a bracket
-                    }
+                if ((trimmed.startsWith("{") || trimmed.startsWith("[")) && isOneJsonValue(trimmed)) {
+                    return trimmed; // kept as written: PostgreSQL's jsonb normalises it anyway
                 }
                 return json.writeValueAsString(Map.of("value", text));
             }
@@ -53,6 +60,31 @@ public final class JobResults implements org.apache.camel.Processor {
             throw new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
                     "the pipeline's result (" + body.getClass().getName() + ") cannot be written as JSON: "
                             + e.getOriginalMessage());
+        }
+    }
+
+    /** Whether the JSON text holds the escape \\u0000 (a backslash that is not itself escaped). */
+    private static boolean hasNul(String jsonText) {
+        for (int at = jsonText.indexOf("u0000"); at > 0; at = jsonText.indexOf("u0000", at + 1)) {
+            int backslashes = 0;
+            for (int i = at - 1; i >= 0 && jsonText.charAt(i) == '\\'; i--) {
+                backslashes++;
+            }
+            if (backslashes % 2 == 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the text is exactly one JSON value: read token by token, without building a tree. */
+    private boolean isOneJsonValue(String text) {
+        try (JsonParser parser = json.getFactory().createParser(text)) {
+            parser.nextToken();
+            parser.skipChildren();
+            return parser.nextToken() == null;
+        } catch (IOException notJson) {
+            return false; // plain text that merely starts with a bracket
         }
     }
 

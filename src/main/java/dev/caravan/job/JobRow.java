@@ -1,7 +1,11 @@
 package dev.caravan.job;
 
-import java.util.Map;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.UUID;
+
+import org.apache.camel.component.sql.RowMapperFactory;
+import org.springframework.jdbc.core.RowMapper;
 
 /**
  * One claimed job, as the claim statement returned it; claimedAt fences every write-back, and
@@ -16,20 +20,39 @@ public record JobRow(UUID id, String type, String lane, String name, String grou
         return retryCount + 1;
     }
 
-    /** Builds the row from the column map of claim_jobs.sql (keys are case-insensitive there). */
-    public static JobRow fromClaim(Map<String, Object> row) {
+    /** One row of claim_jobs.sql, read by column name. */
+    public static JobRow fromClaim(ResultSet rs) throws SQLException {
         return new JobRow(
-                (UUID) row.get("id"),
-                (String) row.get("job_type"),
-                (String) row.get("job_lane"),
-                (String) row.get("job_name"),
-                (String) row.get("job_group"),
-                (String) row.get("job_payload"),
-                ((Number) row.get("retry_count")).intValue(),
-                ((Number) row.get("max_retries")).intValue(),
-                ((Number) row.get("retry_delay_ms")).longValue(),
-                (String) row.get("worker_id"),
-                (String) row.get("claimed_at"),
-                ((Number) row.get("pickup_delay_ms")).longValue());
+                rs.getObject("id", UUID.class),
+                rs.getString("job_type"),
+                rs.getString("job_lane"),
+                rs.getString("job_name"),
+                rs.getString("job_group"),
+                rs.getString("job_payload"),
+                rs.getInt("retry_count"),
+                rs.getInt("max_retries"),
+                rs.getLong("retry_delay_ms"),
+                rs.getString("worker_id"),
+                rs.getString("claimed_at"),
+                rs.getLong("pickup_delay_ms"));
+    }
+
+    /**
+     * The job-claim consumer's row mapper ({@code rowMapperFactory: "#claimRows"}): each claimed row
+     * becomes a JobRow at once, instead of a case-insensitive column map that is then copied.
+     */
+    public static final class ClaimRows implements RowMapperFactory {
+
+        private static final RowMapper<JobRow> MAPPER = (rs, rowNum) -> fromClaim(rs);
+
+        @Override
+        public RowMapper<?> newColumnRowMapper() {
+            return MAPPER;
+        }
+
+        @Override
+        public RowMapper<?> newBeanRowMapper(Class<?> type) {
+            throw new UnsupportedOperationException("claim rows are JobRows; outputClass is not supported");
+        }
     }
 }
