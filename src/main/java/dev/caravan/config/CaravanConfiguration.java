@@ -76,10 +76,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
         registry.bind("claimRows", new JobRow.ClaimRows());
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
-                integer(props, "caravan.complete.max-batch"),
-                // each write may wait for a connection, and a failed batch is written again RETRIES times
-                Duration.ofSeconds((integer(props, "caravan.db.connect-timeout-seconds") + 20L) * (CompletionBatcher.RETRIES + 1)),
-                inFlight));
+                integer(props, "caravan.complete.max-batch"), inFlight));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));

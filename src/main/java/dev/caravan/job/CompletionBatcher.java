@@ -1,6 +1,5 @@
 package dev.caravan.job;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -8,7 +7,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -17,27 +16,31 @@ import javax.sql.DataSource;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.SqlResource;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
+import org.apache.camel.support.AsyncCallbackToCompletableFutureAdapter;
+import org.apache.camel.support.AsyncProcessorHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /**
- * Writes successful jobs back in batches: each worker thread hands its completion over and waits
- * until it is committed, while one flusher thread writes whatever has queued up meanwhile in a single
- * statement (sql/complete_jobs.sql). Under load that is one commit per many jobs instead of one per
- * job; when idle a completion is written at once. A job is let go only after its row is committed,
- * so a crash can cost at most the jobs held (they run again).
+ * Writes successful jobs back in batches: a job's route hands its completion over and its thread is
+ * free at once, while one flusher thread writes whatever has queued up meanwhile in a single
+ * statement (sql/complete_jobs.sql) and then lets each job's route finish. Under load that is one
+ * commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
+ * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
  * <p>A database blip is ridden out here, not by the route's error handler: a failed batch is written
  * again after 200 ms, 400 ms, ... (at most 5 s apart, 5 times), then its jobs get the error and stay
  * 'processing' until the reaper returns them. Redelivery in the route would copy every job's
  * exchange in advance, on the hot path, for the rare blip.
  */
-public final class CompletionBatcher implements AutoCloseable, Processor {
+public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
     /** How often a failed batch is written again before its jobs get the error. */
@@ -53,7 +56,6 @@ public final class CompletionBatcher implements AutoCloseable, Processor {
     private final NamedParameterJdbcTemplate jdbc;
     private final String workerId;
     private final int maxBatch;
-    private final Duration waitLimit;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final ObjectMapper json = new ObjectMapper();
     private final Thread flusher;
@@ -61,43 +63,74 @@ public final class CompletionBatcher implements AutoCloseable, Processor {
 
     private final InFlightRegistry inFlight;
 
-    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, Duration waitLimit,
-                             InFlightRegistry inFlight) {
+    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight) {
         this.inFlight = inFlight;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
-        this.waitLimit = waitLimit;
         this.flusher = new Thread(this::run, "caravan-completions");
         flusher.setDaemon(true);
         flusher.start();
     }
 
     /**
-     * job-complete's step: completes the claimed job (property job) with variables resultJson and
-     * outputFiles, and sets variable completed (false: the claim was lost and nothing was written).
+     * job-complete's step, asynchronous: queues the claimed job (property job) with variables
+     * resultJson and outputFiles and returns at once; the route goes on, on the flusher thread, once
+     * the batch is committed, with variable completed set (false: the claim was lost and nothing was
+     * written) or the database error as the exchange's exception. No thread waits for the commit.
      */
     @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        CompletableFuture<Boolean> done;
+        try {
+            done = complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class),
+                    exchange.getVariable("resultJson", String.class), exchange.getVariable("outputFiles", String[].class));
+        } catch (RuntimeException e) {
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+        done.whenComplete((completed, error) -> {
+            if (error != null) {
+                exchange.setException(error instanceof CompletionException ? error.getCause() : error);
+            } else {
+                exchange.setVariable("completed", completed);
+            }
+            JobDispatcher.putMdc(exchange); // the rest of the job's route logs from this thread
+            try {
+                callback.done(false);
+            } finally {
+                MDC.clear();
+            }
+        });
+        return false;
+    }
+
+    @Override
     public void process(Exchange exchange) throws Exception {
-        exchange.setVariable("completed", complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class),
-                exchange.getVariable("resultJson", String.class), exchange.getVariable("outputFiles", String[].class)));
+        AsyncProcessorHelper.process(this, exchange);
+    }
+
+    @Override
+    public CompletableFuture<Exchange> processAsync(Exchange exchange) {
+        AsyncCallbackToCompletableFutureAdapter<Exchange> callback = new AsyncCallbackToCompletableFutureAdapter<>(exchange);
+        process(exchange, callback);
+        return callback.getFuture();
     }
 
     /**
-     * Completes the job and returns once its row is committed: true if it was completed, false if
-     * its claim had been lost and nothing was written. A database error is thrown, for the route's
-     * redelivery to handle.
+     * Queues the job's completion: the future is true once its row is committed, false if its claim
+     * had been lost and nothing was written, or fails with the database error once the retries are spent.
      */
-    public boolean complete(JobRow job, String resultJson, String[] outputFiles) throws Exception {
+    public CompletableFuture<Boolean> complete(JobRow job, String resultJson, String[] outputFiles) {
         Pending pending = new Pending(job, resultJson, files(outputFiles), new CompletableFuture<>());
+        if (!running) {
+            throw new IllegalStateException("the worker is stopping: completion of " + job.id() + " not queued");
+        }
         queue.add(pending);
         // the slot is free for the next claim while this job waits for its batch to commit
         inFlight.settling(job);
-        try {
-            return pending.done().get(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
+        return pending.done();
     }
 
     private void run() {
@@ -111,6 +144,10 @@ public final class CompletionBatcher implements AutoCloseable, Processor {
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
                 flush(batch);
+            } catch (RuntimeException | Error e) {
+                // a completion callback (the rest of a job's route) that threw: its batch is written,
+                // and this thread must go on writing the others
+                LOG.error("Completing a batch of {} job(s) failed unexpectedly", batch.size(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -191,5 +228,10 @@ public final class CompletionBatcher implements AutoCloseable, Processor {
     public void close() {
         running = false;
         flusher.interrupt();
+        // anything still queued was not written: its job stays 'processing' for the shutdown's hand-back
+        // (or the reaper), and its route ends now instead of waiting forever
+        List<Pending> left = new ArrayList<>();
+        queue.drainTo(left);
+        fail(left, new IllegalStateException("the worker stopped before this completion was written"));
     }
 }

@@ -7,11 +7,11 @@ import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.metrics.JobMetrics;
+import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.service.ServiceHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -45,15 +45,14 @@ public final class JobDispatcher {
     // because a bean used by a route is stopped with that route, and stopping job-claim at shutdown
     // must not stop the jobs already running
     private final ExecutorService workers;
-    private volatile ProducerTemplate producer;
-    private volatile Endpoint jobRun;
+    private volatile AsyncProducer jobRun;
 
     public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context) {
         this.inFlight = inFlight;
         this.metrics = metrics;
         this.context = context;
-        // one thread per job held: the capacity running, and as many again waiting for their completion to commit
-        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", 2 * inFlight.capacity());
+        // one thread per running job; a job waiting for its completion to commit holds no thread
+        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
     }
 
     /** Called by the job-claim route with the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
@@ -91,20 +90,38 @@ public final class JobDispatcher {
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
             long started = System.nanoTime();
-            producer().send(jobRun, exchange);
-            record(job, exchange, System.nanoTime() - started);
+            // asynchronous: a successful job's route goes on, on the completion flusher's thread, once
+            // its row is committed, and this thread is free for the next job meanwhile
+            jobRun().process(exchange, doneSync -> finish(job, exchange, System.nanoTime() - started));
+        } catch (RuntimeException e) {
+            LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
+            inFlight.remove(job);
+        } finally {
+            MDC.clear();
+        }
+    }
+
+    /** The job's route has ended: count it, say what went wrong, and let the job go. */
+    private void finish(JobRow job, Exchange exchange, long nanos) {
+        try {
+            record(job, exchange, nanos);
             if (exchange.getException() != null && inFlight.isReleased()) {
                 LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
             } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
                         job.id(), exchange.getException().toString());
             }
-        } catch (RuntimeException e) {
-            LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
         } finally {
             inFlight.remove(job);
-            MDC.clear();
         }
+    }
+
+    /** The job's ids in the logging context, for a thread that goes on with a job's route. */
+    static void putMdc(Exchange exchange) {
+        MDC.put("jobId", String.valueOf(exchange.getProperty(JOB_ID)));
+        MDC.put("jobType", String.valueOf(exchange.getProperty(JOB_TYPE)));
+        MDC.put("workerId", String.valueOf(exchange.getProperty(CLAIM_WORKER_ID)));
+        MDC.put("correlationId", String.valueOf(exchange.getProperty(CORRELATION_ID)));
     }
 
     /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost). */
@@ -136,16 +153,21 @@ public final class JobDispatcher {
         return id instanceof String s && !s.isBlank() ? s : job.id().toString();
     }
 
-    private ProducerTemplate producer() {
-        ProducerTemplate p = producer;
+    private AsyncProducer jobRun() {
+        AsyncProducer p = jobRun;
         if (p == null) {
             synchronized (this) {
-                if (producer == null) {
+                if (jobRun == null) {
                     // resolved once: sending by URI normalises and looks the URI up for every job
-                    jobRun = context.getEndpoint("direct:job-run");
-                    producer = context.createProducerTemplate();
+                    try {
+                        AsyncProducer producer = context.getEndpoint("direct:job-run").createAsyncProducer();
+                        ServiceHelper.startService(producer);
+                        jobRun = producer;
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot send to direct:job-run: " + e.getMessage(), e);
+                    }
                 }
-                p = producer;
+                p = jobRun;
             }
         }
         return p;
