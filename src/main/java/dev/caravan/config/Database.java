@@ -124,6 +124,9 @@ public final class Database implements Service {
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
                     .setPort(port)
+                    // zonky's default is off, which suits a test database; here a committed job (or an
+                    // API's 201) must survive a crash of the machine, as on any server
+                    .setServerConfig("synchronous_commit", "on")
                     .start();
         } catch (IOException | RuntimeException e) {
             throw new StartupFailure("Cannot start the embedded PostgreSQL in " + dataDir.toAbsolutePath() + ": "

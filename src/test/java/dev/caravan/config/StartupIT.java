@@ -43,6 +43,8 @@ class StartupIT {
         try (JarProcess first = JarProcess.start("startup-embedded-1", env)) {
             first.awaitOutput("Using the embedded PostgreSQL", Duration.ofSeconds(90));
             first.awaitOutput("claims every job type", Duration.ofSeconds(60));
+            assertThat(db.text("SHOW synchronous_commit")).as("commits are durable, unlike a test database's")
+                    .isEqualTo("on");
             id = db.insert("audit_cleanup", "{\"retention_days\": 30}");
             await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(db.status(id)));
             // 143 = 128 + SIGTERM: how the JVM reports a stop by signal once its shutdown hooks are done
