@@ -161,7 +161,7 @@ echo "$table"
   echo
   echo "## $(date -u +%Y-%m-%dT%H:%MZ) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
-  echo "Machine: $machine. Concurrency $CONCURRENCY, $JOBS drain jobs, JVM options: jvm.options ${BENCH_JAVA_OPTS:-}."
+  echo "Machine: $machine. Concurrency $CONCURRENCY, $JOBS drain jobs, JVM options: jvm.options${BENCH_JAVA_OPTS:+ $BENCH_JAVA_OPTS}."
   echo
   echo "$table"
 } >> bench/RESULTS.md
