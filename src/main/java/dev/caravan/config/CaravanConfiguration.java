@@ -22,7 +22,6 @@ import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
-import dev.caravan.job.JobRow;
 import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
@@ -74,7 +73,6 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobMetrics metrics = new JobMetrics(context, inFlight, worker);
         registry.bind("jobMetrics", metrics);
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
-        registry.bind("claimRows", new JobRow.ClaimRows());
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"), inFlight));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));

@@ -145,9 +145,10 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 queue.drainTo(batch, maxBatch - 1);
                 flush(batch);
             } catch (RuntimeException | Error e) {
-                // a completion callback (the rest of a job's route) that threw: its batch is written,
-                // and this thread must go on writing the others
+                // not a database error (flush handles those): whatever of this batch is not settled yet
+                // gets the error, so no job's route waits forever, and this thread goes on writing others
                 LOG.error("Completing a batch of {} job(s) failed unexpectedly", batch.size(), e);
+                fail(batch, new IllegalStateException("completing the batch failed: " + e, e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

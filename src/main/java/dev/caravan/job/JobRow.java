@@ -38,7 +38,7 @@ public record JobRow(UUID id, String type, String lane, String name, String grou
     }
 
     /**
-     * The job-claim consumer's row mapper ({@code rowMapperFactory: "#claimRows"}): each claimed row
+     * The job-claim consumer's row mapper ({@code rowMapperFactory: "#class:dev.caravan.job.JobRow$ClaimRows"}): each claimed row
      * becomes a JobRow at once, instead of a case-insensitive column map that is then copied.
      */
     public static final class ClaimRows implements RowMapperFactory {
