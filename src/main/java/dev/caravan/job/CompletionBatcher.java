@@ -99,6 +99,11 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             JobDispatcher.putMdc(exchange); // the rest of the job's route logs from this thread
             try {
                 callback.done(false);
+            } catch (RuntimeException | Error e) {
+                // Camel's routing catches a step's failure into the exchange, so this is a bug; say it,
+                // and keep this thread writing the other jobs' completions
+                LOG.error("The rest of job {}'s route failed after its completion was written", exchange.getProperty(
+                        JobDispatcher.JOB_ID), e);
             } finally {
                 MDC.clear();
             }

@@ -10,6 +10,7 @@ import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 import org.slf4j.Logger;
@@ -21,7 +22,7 @@ import org.slf4j.MDC;
  * free again and no claimed job waits in memory: a claim never takes more jobs than there are free
  * slots, and there is one thread per slot. Each worker sends the job down {@code direct:job-run}.
  */
-public final class JobDispatcher {
+public final class JobDispatcher implements Processor {
 
     /** Exchange properties a pipeline can read (e.g. {@code ${exchangeProperty.jobId}}). */
     public static final String JOB = "job";
@@ -55,7 +56,13 @@ public final class JobDispatcher {
         this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
     }
 
-    /** Called by the job-claim route with the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
+    /** The job-claim route's step: the body is the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void process(Exchange exchange) {
+        dispatch(exchange.getMessage().getBody(List.class));
+    }
+
     public void dispatch(List<JobRow> rows) {
         for (JobRow job : rows) {
             inFlight.add(job);
