@@ -56,6 +56,24 @@ class LoggingIT {
             assertThat(mdc.get("jobType").asText()).isEqualTo("test_fail");
             assertThat(mdc.get("workerId").asText()).isEqualTo("log-worker");
             assertThat(sqlWithTiming).as("DEBUG_QUERIES logged a statement with its time").isTrue();
+
+            // after a completion batch commits, the rest of job-complete runs on the batcher's thread:
+            // its lines (here: the claim was lost, the job having been cancelled) carry the job's ids too
+            UUID lost = db.insert("test_sleep", "{\"sleep_ms\": 1500, \"correlation_id\": \"corr-lost\"}");
+            await().atMost(Duration.ofSeconds(20)).until(() -> "processing".equals(db.status(lost)));
+            db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", lost);
+            jar.awaitOutput("claim lost before write-back", Duration.ofSeconds(20));
+            JsonNode lostLine = null;
+            for (String line : jar.output().split("\n")) {
+                if (line.startsWith("{") && line.contains("claim lost before write-back")) {
+                    lostLine = json.readTree(line);
+                }
+            }
+            assertThat(lostLine).isNotNull();
+            assertThat(lostLine.path("threadName").asText()).isEqualTo("caravan-completions");
+            assertThat(lostLine.path("mdc").path("jobId").asText()).isEqualTo(lost.toString());
+            assertThat(lostLine.path("mdc").path("correlationId").asText()).isEqualTo("corr-lost");
+            assertThat(lostLine.path("mdc").path("workerId").asText()).isEqualTo("log-worker");
         }
     }
 
