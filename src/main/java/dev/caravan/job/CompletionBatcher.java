@@ -1,5 +1,6 @@
 package dev.caravan.job;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,13 +39,15 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  * <p>A database blip is ridden out here, not by the route's error handler: a failed batch is written
  * again after 200 ms, 400 ms, ... (at most 5 s apart, 5 times), then its jobs get the error and stay
  * 'processing' until the reaper returns them. Redelivery in the route would copy every job's
- * exchange in advance, on the hot path, for the rare blip.
+ * exchange in advance, on the hot path, for the rare blip. A batch PostgreSQL refuses for its data (a
+ * result jsonb cannot hold) is written again one job at a time, so only the job whose result was
+ * refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to hand to job-fail) and the others complete.
  */
 public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
     /** How often a failed batch is written again before its jobs get the error. */
-    public static final int RETRIES = 5;
+    static final int RETRIES = 5;
     private static final long FIRST_RETRY_MILLIS = 200;
     private static final long MAX_RETRY_MILLIS = 5000;
 
@@ -133,6 +136,10 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             throw new IllegalStateException("the worker is stopping: completion of " + job.id() + " not queued");
         }
         queue.add(pending);
+        if (!running && queue.remove(pending)) {
+            // close() drained the queue just before this was added: nobody would write it
+            pending.done().completeExceptionally(new IllegalStateException("the worker stopped before this completion was written"));
+        }
         // the slot is free for the next claim while this job waits for its batch to commit
         inFlight.settling(job);
         return pending.done();
@@ -188,6 +195,10 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 }
                 return;
             } catch (DataAccessException e) {
+                if (refusedData(e)) {
+                    isolate(batch, e);
+                    return;
+                }
                 if (attempt == RETRIES || !running) {
                     fail(batch, e);
                     return;
@@ -203,6 +214,35 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 fail(batch, e);
                 return;
             }
+        }
+    }
+
+    /**
+     * PostgreSQL refused a value of the batch (SQLSTATE class 22, data exception, e.g. a jsonb that
+     * cannot hold the text; or 54, a program limit such as a jsonb too large): writing it again cannot
+     * help, and one job's result must not fail the others'.
+     */
+    private static boolean refusedData(DataAccessException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                return sql.getSQLState().startsWith("22") || sql.getSQLState().startsWith("54");
+            }
+        }
+        return false;
+    }
+
+    /** Writes each job of a refused batch alone; the one PostgreSQL refuses gets a permanent failure. */
+    private void isolate(List<Pending> batch, DataAccessException refused) {
+        if (batch.size() == 1) {
+            String reason = refused.getMostSpecificCause().getMessage();
+            batch.get(0).done().completeExceptionally(new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+                    "PostgreSQL cannot store the pipeline's result: " + reason.lines().findFirst().orElse(reason)));
+            return;
+        }
+        LOG.warn("PostgreSQL refused a batch of {} completed jobs ({}); writing them one by one", batch.size(),
+                refused.getMostSpecificCause().getMessage().lines().findFirst().orElse(""));
+        for (Pending p : batch) {
+            flush(List.of(p));
         }
     }
 

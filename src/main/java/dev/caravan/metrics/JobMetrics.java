@@ -131,7 +131,8 @@ public final class JobMetrics {
     }
 
     private Timer timer(String name, String type, String lane) {
-        return timers.computeIfAbsent(name + '|' + type + '|' + lane, k -> Timer.builder(name).tags("type", type, "lane", lane).publishPercentileHistogram()
+        return timers.computeIfAbsent(name + '|' + type + '|' + lane, k -> Timer.builder(name)
+                .tags("type", type, "lane", lane).publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
                 .register(registry()));
     }

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A completion batch that fails on a database error is written again by the batcher itself (the
- * job-complete route has no redelivery): a blip costs a moment, a lasting failure reaches the job.
+ * job-complete route has no redelivery): a blip costs a moment, a lasting failure reaches the job,
+ * and a value PostgreSQL refuses fails only the job it belongs to.
  */
 class CompletionBatcherIT {
 
@@ -24,14 +25,14 @@ class CompletionBatcherIT {
 
     @Test
     void aBatchThatFailsOnceIsWrittenAgainAndTheJobCompletes() throws Exception {
-        Db db = Db.migrated();
+        Db db = database();
         JobRow job = claimed(db);
         try (CompletionBatcher batcher = batcher(db)) {
-            db.update("ALTER TABLE job_queue RENAME TO job_queue_away");
+            tableAway(db);
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
             Thread.sleep(500); // the first write and at least one retry fail: the table is gone
             assertThat(done).as("still retrying").isNotDone();
-            db.update("ALTER TABLE job_queue_away RENAME TO job_queue");
+            tableBack(db);
 
             assertThat(done.get(10, TimeUnit.SECONDS)).as("completed, not a lost claim").isTrue();
         }
@@ -41,10 +42,10 @@ class CompletionBatcherIT {
 
     @Test
     void aBatchThatKeepsFailingGivesTheJobTheDatabaseError() throws Exception {
-        Db db = Db.migrated();
+        Db db = database();
         JobRow job = claimed(db);
         try (CompletionBatcher batcher = batcher(db)) {
-            db.update("ALTER TABLE job_queue RENAME TO job_queue_away");
+            tableAway(db);
             long started = System.nanoTime();
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
 
@@ -54,9 +55,53 @@ class CompletionBatcherIT {
             // 200 + 400 + 800 + 1600 + 3200 ms between the RETRIES + 1 writes
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(6000));
         } finally {
-            db.update("ALTER TABLE job_queue_away RENAME TO job_queue");
+            tableBack(db);
         }
         assertThat(db.status(job.id())).as("left for the reaper").isEqualTo("processing");
+    }
+
+    @Test
+    void aResultPostgresRefusesFailsOnlyItsOwnJobNotItsBatchMates() throws Exception {
+        Db db = database();
+        JobRow first = claimed(db);
+        JobRow good = claimed(db);
+        JobRow refused = claimed(db);
+        try (CompletionBatcher batcher = batcher(db)) {
+            // the first job's write fails and waits for its retry, so the next two queue up as one batch
+            tableAway(db);
+            CompletableFuture<Boolean> firstDone = batcher.complete(first, "{\"ok\": true}", null);
+            Thread.sleep(100);
+            CompletableFuture<Boolean> goodDone = batcher.complete(good, "{\"ok\": true}", null);
+            // valid JSON text that jsonb cannot hold: a lone UTF-16 surrogate
+            CompletableFuture<Boolean> refusedDone = batcher.complete(refused, "{\"text\": \"\\ud800\"}", null);
+            tableBack(db);
+
+            assertThat(firstDone.get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(goodDone.get(10, TimeUnit.SECONDS)).as("completed although its batch-mate was refused").isTrue();
+            assertThatThrownBy(() -> refusedDone.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(PermanentJobFailure.class)
+                    .hasMessageContaining("PostgreSQL cannot store the pipeline's result")
+                    .satisfies(e -> assertThat(((PermanentJobFailure) e).code()).isEqualTo("RESULT_NOT_SERIALIZABLE"));
+        }
+        assertThat(db.status(first.id())).isEqualTo("completed");
+        assertThat(db.status(good.id())).isEqualTo("completed");
+        assertThat(db.status(refused.id())).as("job-complete hands it to job-fail; the batcher wrote nothing")
+                .isEqualTo("processing");
+    }
+
+    private static Db database() {
+        Db db = Db.migrated();
+        db.update("INSERT INTO job_types (job_type) VALUES ('test_noop')");
+        return db;
+    }
+
+    private static void tableAway(Db db) {
+        db.update("ALTER TABLE job_queue RENAME TO job_queue_away");
+    }
+
+    private static void tableBack(Db db) {
+        db.update("ALTER TABLE job_queue_away RENAME TO job_queue");
     }
 
     private static CompletionBatcher batcher(Db db) {
@@ -65,7 +110,6 @@ class CompletionBatcherIT {
 
     /** A job as a claim leaves it: processing under this worker, with its claim instant. */
     private static JobRow claimed(Db db) {
-        db.update("INSERT INTO job_types (job_type) VALUES ('test_noop')");
         UUID id = db.insert("test_noop", "{}");
         String claimedAt = db.text("UPDATE job_queue SET status = 'processing', worker_id = ?, started_at = now(), "
                 + "heartbeat_at = now() WHERE id = ? RETURNING started_at::text", WORKER, id);

@@ -61,6 +61,32 @@ class JobLifecycleIT {
     }
 
     @Test
+    void resultPostgresCannotStoreFailsOnlyThatJobWithItsOwnCode() throws Exception {
+        // test_noop writes the correlation id into its JSON result as is: here an escape for a lone UTF-16
+        // surrogate, valid JSON text that jsonb refuses. Its neighbours complete, in its batch or not.
+        List<UUID> neighbours = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            neighbours.add(db.insert("test_noop", "{}"));
+        }
+        UUID refused = db.insert("test_noop", "{\"correlation_id\": \"\\\\ud800\"}");
+        for (int i = 0; i < 5; i++) {
+            neighbours.add(db.insert("test_noop", "{}"));
+        }
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(refused)));
+        Map<String, Object> row = db.row(refused);
+        JsonNode details = JSON.readTree((String) row.get("details_text"));
+        assertThat(details.get("code").asText()).isEqualTo("RESULT_NOT_SERIALIZABLE");
+        assertThat(details.get("message").asText()).contains("PostgreSQL cannot store the pipeline's result");
+        assertThat(row.get("job_result")).isNull();
+        assertThat(row.get("heartbeat_at")).isNull();
+        assertThat(row.get("retry_count")).as("permanent: no attempt retried").isEqualTo(0);
+        for (UUID id : neighbours) {
+            await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(id)));
+        }
+    }
+
+    @Test
     void workerIdIsExpandedNeverLiteral() {
         UUID id = db.insert("test_noop", "{}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
