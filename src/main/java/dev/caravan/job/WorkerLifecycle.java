@@ -22,6 +22,11 @@ public final class WorkerLifecycle extends MainListenerSupport {
 
     @Override
     public void afterStart(BaseMainSupport main) {
+        // Start-up's garbage goes before the first job: route parsing, Flyway and, on a machine's first
+        // embedded start, unpacking PostgreSQL (a 64 MB xz buffer) grow the heap, and the serial
+        // collector gives that room back only after a full collection (jvm.options has its ratio).
+        // Without this one, a worker keeps it resident for life.
+        System.gc();
         try {
             main.getCamelContext().getRouteController().startRoute("job-claim");
         } catch (Exception e) {
