@@ -2,28 +2,29 @@
 -- types and lanes, whose depends_on jobs have all completed; in priority, scheduled_at, created_at
 -- order; skipping rows another worker is claiming. One autocommitted statement: every returned row
 -- is already 'processing' under this worker's id and claim instant (started_at) before it is routed.
--- Parameters come from beans because a consumer query has no message yet.
+-- Parameters: this worker's id, job types and lanes, and its free slots at this poll (ClaimParameters,
+-- the route's prepareStatementStrategy: a consumer's statement has no message to take them from).
 WITH due AS (
     SELECT j.id
       FROM job_queue j
      WHERE j.status = 'pending'
        AND j.scheduled_at <= now()
-       AND j.job_type = ANY (CAST(:#${bean:workerSettings.jobTypes} AS text[]))
+       AND j.job_type = ANY (CAST(:#jobTypes AS text[]))
        AND (j.job_lane IS NULL
-            OR CAST(:#${bean:workerSettings.jobLanes} AS text[]) = '{}'
-            OR j.job_lane = ANY (CAST(:#${bean:workerSettings.jobLanes} AS text[])))
+            OR CAST(:#jobLanes AS text[]) = '{}'
+            OR j.job_lane = ANY (CAST(:#jobLanes AS text[])))
        AND (j.depends_on IS NULL
             OR NOT EXISTS (SELECT 1
                              FROM job_queue d
                             WHERE d.id = ANY (j.depends_on)
                               AND d.status <> 'completed'))
      ORDER BY j.priority, j.scheduled_at, j.created_at
-     LIMIT CAST(:#${bean:inFlight.claimSlots} AS integer)
+     LIMIT CAST(:#claimSlots AS integer)
        FOR UPDATE SKIP LOCKED
 )
 UPDATE job_queue j
    SET status       = 'processing',
-       worker_id    = :#${bean:workerSettings.workerId},
+       worker_id    = :#workerId,
        started_at   = now(),
        heartbeat_at = now(),
        completed_at = NULL,

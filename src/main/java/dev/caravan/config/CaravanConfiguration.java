@@ -14,6 +14,7 @@ import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.health.HealthEndpoint;
 import dev.caravan.health.WorkerLoopsHealthCheck;
+import dev.caravan.job.ClaimParameters;
 import dev.caravan.job.ClaimPollStrategy;
 import dev.caravan.job.ClaimScheduler;
 import dev.caravan.job.JobNotifications;
@@ -75,6 +76,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"), inFlight));
+        registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));

@@ -40,7 +40,7 @@ public final class InFlightRegistry {
     }
 
     /**
-     * The size of the next claim, called by claim_jobs.sql on the poll thread. When every slot is
+     * The size of the next claim, read for claim_jobs.sql on the poll thread (ClaimParameters). When every slot is
      * busy it waits (up to the poll interval) for one to free up instead of claiming nothing: an empty
      * claim would put the poll to sleep for a whole interval while work is waiting.
      */
