@@ -263,8 +263,11 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     }
 
     private String files(String[] outputFiles) {
+        if (outputFiles == null || outputFiles.length == 0) {
+            return "[]"; // most jobs write no file; no serializer needed
+        }
         try {
-            return json.writeValueAsString(outputFiles == null ? new String[0] : outputFiles);
+            return json.writeValueAsString(outputFiles);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

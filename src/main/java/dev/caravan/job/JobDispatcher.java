@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
@@ -41,7 +42,8 @@ public final class JobDispatcher implements Processor {
     private final InFlightRegistry inFlight;
     private final JobMetrics metrics;
     private final CamelContext context;
-    private final ObjectMapper json = new ObjectMapper();
+    // resolved once, not looked up for every job
+    private final ObjectReader payloadReader = new ObjectMapper().readerFor(Map.class);
     // Camel owns the pool and shuts it down with the context; deliberately not a Service of ours,
     // because a bean used by a route is stopped with that route, and stopping job-claim at shutdown
     // must not stop the jobs already running
@@ -148,7 +150,7 @@ public final class JobDispatcher implements Processor {
     @SuppressWarnings("unchecked")
     private Map<String, Object> payload(JobRow job) {
         try {
-            return json.readValue(job.payloadJson(), Map.class);
+            return payloadReader.readValue(job.payloadJson());
         } catch (Exception e) {
             // the column is jsonb CHECKed to be an object, so this is a broken database, not bad input
             throw new IllegalStateException("job_payload of " + job.id() + " is not a JSON object", e);
