@@ -84,12 +84,18 @@ drain() {
   sql "VACUUM ANALYZE job_queue" >/dev/null
   deadline=$(( $(date +%s) + MAX_WAIT ))
   rss_peak=0
+  local busy0="" all0="" busy1 all1 cpu_b=0 cpu_a=0
   while :; do
     # the progress check is cheap (the partial indexes on pending and processing jobs), so it
     # takes little from the database it measures
     left=$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$1' AND status IN ('pending', 'processing')")
     rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
     [ "$rss" -gt "$rss_peak" ] && rss_peak=$rss
+    # how busy the machine's cores were while jobs drained (all processes: workers, PostgreSQL, this
+    # script): near 100 % means the CPU, not the database's locks, sets the pace
+    read -r busy1 all1 <<<"$(awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9}' /proc/stat)"
+    if [ "$left" -lt "$JOBS" ] && [ -n "$busy0" ]; then cpu_b=$((cpu_b + busy1 - busy0)); cpu_a=$((cpu_a + all1 - all0)); fi
+    busy0=$busy1; all0=$all1
     [ "$left" -eq 0 ] && break
     [ "$(date +%s)" -gt "$deadline" ] && { echo "drain $1 did not finish in ${MAX_WAIT}s ($left left)"; break; }
     sleep 0.5
@@ -97,12 +103,13 @@ drain() {
   drain_ms=$(sql "SELECT (extract(epoch FROM max(completed_at) - min(started_at)) * 1000)::bigint FROM job_queue WHERE job_name = '$1'")
   done_jobs=$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$1' AND status = 'completed'")
   throughput=$(python3 -c "print(round($done_jobs / max($drain_ms, 1) * 1000))")
+  cpu_busy=$(( cpu_a > 0 ? cpu_b * 100 / cpu_a : 0 ))
 }
 
 # 2. drain with one worker
 drain drain
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-drain_row="| drain: jobs, time (ms), jobs/s | $done_jobs, $drain_ms, $throughput |"
+drain_row="| drain: jobs, time (ms), jobs/s; CPU busy (all cores) | $done_jobs, $drain_ms, $throughput; $cpu_busy % |"
 rss_row="| resident memory: peak during drain / high-water mark (MB) | $((rss_peak / 1024)) / $((hwm / 1024)) |"
 
 # 3. pickup delay: one due job every TRICKLE_GAP_MS from one producer connection (as an application
@@ -141,7 +148,7 @@ for n in $SCALE; do
   per=$(sql "SELECT string_agg(c::text, ' / ' ORDER BY w) FROM (SELECT worker_id AS w, count(*) AS c FROM job_queue
               WHERE job_name = 'scale-$n' GROUP BY worker_id) x")
   scale_rows="$scale_rows
-| drain with $n processes: jobs, time (ms), jobs/s (jobs per process) | $done_jobs, $drain_ms, $throughput ($per) |"
+| drain with $n processes: jobs, time (ms), jobs/s (jobs per process); CPU busy | $done_jobs, $drain_ms, $throughput ($per); $cpu_busy % |"
 done
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
