@@ -9,7 +9,10 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -31,8 +34,9 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /**
  * Writes successful jobs back in batches: a job's route hands its completion over and its thread is
- * free at once, while one flusher thread writes whatever has queued up meanwhile in a single
- * statement (sql/complete_jobs.sql) and then lets each job's route finish. Under load that is one
+ * free at once, while one writer thread (caravan-completion-writer) writes whatever has queued up
+ * meanwhile in a single statement (sql/complete_jobs.sql) and hands the committed batch to a second
+ * thread (caravan-completions), where each job's route finishes while the writer writes the next batch. Under load that is one
  * commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
  * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
@@ -62,6 +66,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final ObjectMapper json = new ObjectMapper();
     private final Thread flusher;
+    private final ExecutorService settler;
     private volatile boolean running = true;
 
     private final InFlightRegistry inFlight;
@@ -71,14 +76,21 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
-        this.flusher = new Thread(this::run, "caravan-completions");
+        this.flusher = new Thread(this::run, "caravan-completion-writer");
         flusher.setDaemon(true);
+        // the rest of each committed job's route runs here, so the writer is already writing the next
+        // batch meanwhile; one thread keeps each batch's jobs in order
+        this.settler = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "caravan-completions");
+            t.setDaemon(true);
+            return t;
+        });
         flusher.start();
     }
 
     /**
      * job-complete's step, asynchronous: queues the claimed job (property job) with variables
-     * resultJson and outputFiles and returns at once; the route goes on, on the flusher thread, once
+     * resultJson and outputFiles and returns at once; the route goes on, on thread caravan-completions, once
      * the batch is committed, with variable completed set (false: the claim was lost and nothing was
      * written) or the database error as the exchange's exception. No thread waits for the commit.
      */
@@ -190,9 +202,12 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         for (int attempt = 0; ; attempt++) {
             try {
                 Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
-                for (Pending p : batch) {
-                    p.done().complete(completed.contains(p.job().id()));
-                }
+                List<Pending> committed = List.copyOf(batch);
+                settle(() -> {
+                    for (Pending p : committed) {
+                        p.done().complete(completed.contains(p.job().id()));
+                    }
+                });
                 return;
             } catch (DataAccessException e) {
                 if (refusedData(e)) {
@@ -246,6 +261,15 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         }
     }
 
+    /** Hands a committed batch's jobs to the settling thread (or settles them here once it has stopped). */
+    private void settle(Runnable settlement) {
+        try {
+            settler.execute(settlement);
+        } catch (RejectedExecutionException e) {
+            settlement.run();
+        }
+    }
+
     private static void fail(List<Pending> batch, RuntimeException e) {
         for (Pending p : batch) {
             p.done().completeExceptionally(e);
@@ -282,5 +306,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         List<Pending> left = new ArrayList<>();
         queue.drainTo(left);
         fail(left, new IllegalStateException("the worker stopped before this completion was written"));
+        // batches already committed still settle (their jobs' routes end); then the thread ends
+        settler.shutdown();
     }
 }

@@ -99,7 +99,7 @@ public final class JobDispatcher implements Processor {
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
             long started = System.nanoTime();
-            // asynchronous: a successful job's route goes on, on the completion flusher's thread, once
+            // asynchronous: a successful job's route goes on, on thread caravan-completions, once
             // its row is committed, and this thread is free for the next job meanwhile
             jobRun().process(exchange, doneSync -> finish(job, exchange, System.nanoTime() - started));
         } catch (RuntimeException e) {

@@ -57,7 +57,7 @@ class LoggingIT {
             assertThat(mdc.get("workerId").asText()).isEqualTo("log-worker");
             assertThat(sqlWithTiming).as("DEBUG_QUERIES logged a statement with its time").isTrue();
 
-            // after a completion batch commits, the rest of job-complete runs on the batcher's thread:
+            // after a completion batch commits, the rest of job-complete runs on thread caravan-completions:
             // its lines (here: the claim was lost, the job having been cancelled) carry the job's ids too
             UUID lost = db.insert("test_sleep", "{\"sleep_ms\": 1500, \"correlation_id\": \"corr-lost\"}");
             await().atMost(Duration.ofSeconds(20)).until(() -> "processing".equals(db.status(lost)));
