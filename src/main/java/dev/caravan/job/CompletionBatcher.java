@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
@@ -35,9 +36,9 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 /**
  * Writes successful jobs back in batches: a job's route hands its completion over and its thread is
  * free at once, while one writer thread (caravan-completion-writer) writes whatever has queued up
- * meanwhile in a single statement (sql/complete_jobs.sql) and hands the committed batch to a second
- * thread (caravan-completions), where each job's route finishes while the writer writes the next batch. Under load that is one
- * commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
+ * meanwhile in a single statement (sql/complete_jobs.sql) and hands the batch to a second thread
+ * (caravan-completions), where each job's route finishes while the writer writes the next batch.
+ * Under load that is one commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
  * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
  * <p>A database blip is ridden out here, not by the route's error handler: a failed batch is written
@@ -202,12 +203,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         for (int attempt = 0; ; attempt++) {
             try {
                 Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
-                List<Pending> committed = List.copyOf(batch);
-                settle(() -> {
-                    for (Pending p : committed) {
-                        p.done().complete(completed.contains(p.job().id()));
-                    }
-                });
+                settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
                 return;
             } catch (DataAccessException e) {
                 if (refusedData(e)) {
@@ -250,7 +246,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private void isolate(List<Pending> batch, DataAccessException refused) {
         if (batch.size() == 1) {
             String reason = refused.getMostSpecificCause().getMessage();
-            batch.get(0).done().completeExceptionally(new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+            fail(batch, new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
                     "PostgreSQL cannot store the pipeline's result: " + reason.lines().findFirst().orElse(reason)));
             return;
         }
@@ -261,8 +257,14 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         }
     }
 
-    /** Hands a committed batch's jobs to the settling thread (or settles them here once it has stopped). */
-    private void settle(Runnable settlement) {
+    /**
+     * Settles a batch's jobs on thread caravan-completions, whatever the outcome (committed, refused,
+     * failed), so the rest of their routes (job-fail's write included) never holds up the writer; once
+     * that thread has stopped, here.
+     */
+    private void settle(List<Pending> batch, Consumer<Pending> outcome) {
+        List<Pending> jobs = List.copyOf(batch); // the writer reuses its list for the next batch
+        Runnable settlement = () -> jobs.forEach(outcome);
         try {
             settler.execute(settlement);
         } catch (RejectedExecutionException e) {
@@ -270,10 +272,8 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         }
     }
 
-    private static void fail(List<Pending> batch, RuntimeException e) {
-        for (Pending p : batch) {
-            p.done().completeExceptionally(e);
-        }
+    private void fail(List<Pending> batch, RuntimeException e) {
+        settle(batch, p -> p.done().completeExceptionally(e));
     }
 
     private static boolean sleep(long millis) {

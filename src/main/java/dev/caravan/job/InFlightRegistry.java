@@ -40,9 +40,9 @@ public final class InFlightRegistry {
     }
 
     /**
-     * The size of the next claim, read for claim_jobs.sql on the poll thread (ClaimParameters). When every slot is
-     * busy it waits (up to the poll interval) for one to free up instead of claiming nothing: an empty
-     * claim would put the poll to sleep for a whole interval while work is waiting.
+     * The size of the next claim, read for claim_jobs.sql on the poll thread (ClaimParameters). When
+     * every slot is busy it waits (up to the poll interval) for one to free up instead of claiming
+     * nothing: an empty claim would put the poll to sleep for a whole interval while work is waiting.
      */
     public int claimSlots() throws InterruptedException {
         long deadline = System.nanoTime() + claimWaitMillis * 1_000_000;

@@ -147,7 +147,6 @@ public final class JobDispatcher implements Processor {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private Map<String, Object> payload(JobRow job) {
         try {
             return payloadReader.readValue(job.payloadJson());
