@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import javax.sql.DataSource;
 
@@ -13,6 +15,7 @@ import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
 import dev.caravan.provider.PdfGateway;
 import dev.caravan.provider.Provider;
+import dev.caravan.provider.ProviderHttp;
 import dev.caravan.provider.Providers;
 import dev.caravan.provider.Webhooks;
 import org.apache.camel.CamelContext;
@@ -30,7 +33,8 @@ final class ProviderConfiguration {
     private ProviderConfiguration() {
     }
 
-    static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId) {
+    static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId,
+                          int concurrency) throws Exception {
         Registry registry = context.getRegistry();
         Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
         Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
@@ -39,6 +43,19 @@ final class ProviderConfiguration {
         Provider webhook = provider(props, "webhook", "WEBHOOK_SECRET", null, "secret", true);
         Providers providers = new Providers(List.of(vision, openai, gateway, webhook), dataSource, workerId, context);
         registry.bind("providers", providers);
+
+        // each provider's HTTP client: a pool as large as its calls in flight may be, and a deadline per attempt
+        ScheduledExecutorService deadlines = context.getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(providers, "caravan-provider-deadlines");
+        if (deadlines instanceof ScheduledThreadPoolExecutor pool) {
+            pool.setRemoveOnCancelPolicy(true); // most deadlines are cancelled: do not keep them queued
+        }
+        for (Provider p : List.of(vision, openai, gateway, webhook)) {
+            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines);
+            context.addService(http, true);
+            registry.bind(httpBean(p.name()), http);
+            providers.http(http);
+        }
 
         registry.bind("documentSource", new DocumentSource(Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.documents.max-bytes")),
@@ -75,6 +92,29 @@ final class ProviderConfiguration {
                 optionalInt(props, prefix + "max-concurrent"),
                 Duration.ofMillis(optionalInt(props, prefix + "max-wait-ms")),
                 Duration.ofSeconds(optionalInt(props, prefix + "circuit-open-seconds")));
+    }
+
+    /**
+     * How many calls to a provider this worker may have in flight: one per job slot, or the provider's
+     * shared max-concurrent when that is lower (no worker can hold more than all of them together).
+     */
+    static int connections(Provider p, int concurrency) {
+        return p.maxConcurrent() > 0 ? Math.min(p.maxConcurrent(), concurrency) : concurrency;
+    }
+
+    /** The registry name of a provider's HTTP client, as routes name it: google-vision -> googleVisionHttp. */
+    static String httpBean(String provider) {
+        StringBuilder name = new StringBuilder();
+        boolean upper = false;
+        for (char c : provider.toCharArray()) {
+            if (c == '-') {
+                upper = true;
+            } else {
+                name.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        return name.append("Http").toString();
     }
 
     private static int optionalInt(PropertiesComponent props, String key) {

@@ -19,11 +19,15 @@ public final class WorkerControl implements WorkerControlMBean {
     private final InFlightRegistry inFlight;
     private final String workerId;
     private final PropertiesComponent properties;
+    private final Map<String, String> derived;
 
-    public WorkerControl(InFlightRegistry inFlight, String workerId, PropertiesComponent properties) {
+    /** @param derived settings Caravan works out at start-up (e.g. each provider's pool size), shown with the rest */
+    public WorkerControl(InFlightRegistry inFlight, String workerId, PropertiesComponent properties,
+                         Map<String, String> derived) {
         this.inFlight = inFlight;
         this.workerId = workerId;
         this.properties = properties;
+        this.derived = Map.copyOf(derived);
     }
 
     @Override
@@ -71,7 +75,9 @@ public final class WorkerControl implements WorkerControlMBean {
 
     @Override
     public Map<String, String> getConfiguration() {
-        return effectiveConfiguration(properties);
+        Map<String, String> out = effectiveConfiguration(properties);
+        out.putAll(derived);
+        return out;
     }
 
     /** The resolved caravan.* settings with secrets masked. */

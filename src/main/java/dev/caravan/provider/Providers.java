@@ -54,6 +54,7 @@ public final class Providers {
     private final CamelContext context;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Long> lastRefusal = new ConcurrentHashMap<>();
+    private final Map<String, ProviderHttp> clients = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
     public Providers(Collection<Provider> all, DataSource dataSource, String workerId, CamelContext context) {
@@ -83,6 +84,23 @@ public final class Providers {
             }
             callTimer(p.name());
         }
+    }
+
+    /** The provider's HTTP client, so its pool shows in the worker's configuration. */
+    public void http(ProviderHttp client) {
+        clients.put(client.provider(), client);
+    }
+
+    /** Per provider, how many calls may be in flight at once from this worker (its pool's size). */
+    public Map<String, Integer> connections() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (String name : providers.keySet()) {
+            ProviderHttp client = clients.get(name);
+            if (client != null) {
+                out.put(name, client.connections());
+            }
+        }
+        return out;
     }
 
     public Provider get(String name) {
