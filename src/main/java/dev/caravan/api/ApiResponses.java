@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
@@ -38,7 +39,7 @@ public final class ApiResponses {
             "job_queue_job_payload_check", "payload",
             "job_queue_idempotency_key_length", "idempotency_key");
 
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     /** The answer to any exception an API route let escape. */
     public ApiError error(Throwable error) {

@@ -16,6 +16,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 import dev.caravan.config.SqlResource;
 import jakarta.activation.DataHandler;
 import org.apache.camel.Exchange;
@@ -38,7 +39,7 @@ public final class DocumentUploads {
     private final long maxFileBytes;
     private final int maxFiles;
     private final Set<String> allowedTypes;
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     public DocumentUploads(DataSource dataSource, Path storageRoot, long maxFileBytes, int maxFiles, Set<String> allowedTypes) {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);

@@ -33,7 +33,7 @@ public final class JobRequests {
 
     public JobRequests(int maxBodyBytes) {
         this.maxBodyBytes = maxBodyBytes;
-        this.json = new ObjectMapper();
+        this.json = dev.caravan.config.Json.mapper().copy();
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
     }
 

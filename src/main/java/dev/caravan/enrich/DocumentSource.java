@@ -2,6 +2,7 @@ package dev.caravan.enrich;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -117,11 +118,12 @@ public final class DocumentSource {
             if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
                 throw permanent("DOCUMENT_MISSING", "job_payload.file_path is not a file: " + relative);
             }
-            if (Files.size(real) > maxBytes) {
-                throw permanent("DOCUMENT_TOO_LARGE", relative + " is " + Files.size(real) + " bytes; the limit is " + maxBytes);
+            long size = Files.size(real);
+            if (size > maxBytes) {
+                throw permanent("DOCUMENT_TOO_LARGE", relative + " is " + size + " bytes; the limit is " + maxBytes);
             }
-            return checked(Files.readAllBytes(real), mime == null ? Files.probeContentType(real) : mime,
-                    real.getFileName().toString());
+            String type = checkedType(head(real), size, mime == null ? Files.probeContentType(real) : mime, relative);
+            return Document.stored(real, size, type, real.getFileName().toString());
         } catch (NoSuchFileException e) {
             throw permanent("DOCUMENT_MISSING", "job_payload.file_path does not exist: " + relative);
         } catch (IOException e) {
@@ -141,6 +143,7 @@ public final class DocumentSource {
             throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url must be http or https, not " + scheme);
         }
         String shown = redact(uri);
+        Path temp = null;
         try {
             HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
@@ -154,12 +157,16 @@ public final class DocumentSource {
                     throw new JobFailureException("DOCUMENT_NOT_FOUND", FailureKind.PERMANENT,
                             shown + " answered " + status + " (expired or wrong URL?)", "storage", status, null, null);
                 }
-                byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-                if (bytes.length > maxBytes) {
+                // streamed to a temporary file, cut off at the limit: a large download costs no memory
+                temp = Files.createTempFile("caravan-download-", ".bin");
+                long size = copy(body, temp, maxBytes);
+                if (size > maxBytes) {
                     throw permanent("DOCUMENT_TOO_LARGE", shown + " is larger than " + maxBytes + " bytes");
                 }
                 String type = mime != null ? mime : response.headers().firstValue("Content-Type").orElse(null);
-                return checked(bytes, type, shown);
+                Document document = Document.temporary(temp, size, checkedType(head(temp), size, type, shown), shown);
+                temp = null;
+                return document;
             }
         } catch (HttpTimeoutException e) {
             throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, shown + " timed out after " + timeout,
@@ -171,25 +178,62 @@ public final class DocumentSource {
             Thread.currentThread().interrupt();
             throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, "interrupted", "storage", null, null,
                     null);
+        } finally {
+            if (temp != null) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // a leftover temporary file is harmless
+                }
+            }
+        }
+    }
+
+    /** Copies at most limit + 1 bytes (enough to tell the document is too large); returns how many. */
+    private static long copy(InputStream in, Path target, long limit) throws IOException {
+        long total = 0;
+        byte[] buffer = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(target)) {
+            int n;
+            while (total <= limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit + 1 - total))) > 0) {
+                out.write(buffer, 0, n);
+                total += n;
+            }
+        }
+        return total;
+    }
+
+    /** The first bytes of a file, enough to know its type by its magic number. */
+    private static byte[] head(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(16);
         }
     }
 
     private Document checked(byte[] bytes, String mime, String name) {
-        if (bytes.length == 0) {
+        return Document.inMemory(bytes, checkedType(bytes, bytes.length, mime, name), name);
+    }
+
+    /**
+     * The document's type, checked: an empty or oversized document, or one of a type no pipeline
+     * reads, is refused. With no usable type given, the first bytes (head) say what it is.
+     */
+    private String checkedType(byte[] head, long size, String mime, String name) {
+        if (size == 0) {
             throw permanent("DOCUMENT_MISSING", name + " is empty");
         }
         if (mime == null || mime.isBlank() || mime.startsWith("application/octet-stream") || mime.startsWith("binary/octet-stream")) {
-            mime = sniff(bytes); // no type given: the document's own first bytes say what it is
+            mime = sniff(head); // no type given: the document's own first bytes say what it is
         }
-        if (bytes.length > maxBytes) {
-            throw permanent("DOCUMENT_TOO_LARGE", name + " is " + bytes.length + " bytes; the limit is " + maxBytes);
+        if (size > maxBytes) {
+            throw permanent("DOCUMENT_TOO_LARGE", name + " is " + size + " bytes; the limit is " + maxBytes);
         }
         String type = mime == null ? null : mime.split(";")[0].trim().toLowerCase(Locale.ROOT);
         if (type == null || !supportedTypes.contains(type)) {
             throw permanent("DOCUMENT_UNSUPPORTED", name + " is " + (type == null ? "of unknown type" : type)
                     + "; supported: " + String.join(", ", supportedTypes));
         }
-        return new Document(bytes, type, name);
+        return type;
     }
 
     /** The type of a document by its magic number, for the formats the pipelines read; null if unknown. */

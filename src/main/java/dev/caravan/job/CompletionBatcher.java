@@ -20,6 +20,7 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 import dev.caravan.config.SqlResource;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProcessor;
@@ -65,7 +66,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private final String workerId;
     private final int maxBatch;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
     private final Thread flusher;
     private final ExecutorService settler;
     private volatile boolean running = true;

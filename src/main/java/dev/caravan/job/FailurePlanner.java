@@ -8,6 +8,7 @@ import java.util.function.DoubleSupplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 
 /**
  * Turns a failed attempt into its write-back: the classified failure decides retry, snooze or
@@ -30,7 +31,7 @@ public final class FailurePlanner {
     }
 
     public FailurePlanner(Duration maxDelay, Duration defaultSnooze) {
-        this(maxDelay, defaultSnooze, () -> ThreadLocalRandom.current().nextDouble(), new ObjectMapper());
+        this(maxDelay, defaultSnooze, () -> ThreadLocalRandom.current().nextDouble(), Json.mapper());
     }
 
     public FailurePlan plan(Throwable error, JobRow job, String correlationId) {

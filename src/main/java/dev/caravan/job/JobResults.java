@@ -7,11 +7,12 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 
 /** Turns what a pipeline leaves in the body into the job_result JSON and output_files array. */
 public final class JobResults implements org.apache.camel.Processor {
 
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     /**
      * What job-run keeps of a finished pipeline, as variables for job-complete: resultJson (the body

@@ -3,7 +3,6 @@ package dev.caravan.provider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
@@ -31,7 +31,7 @@ public final class ChatCompletions {
                            String maxTokensField, int maxTokens, boolean sendImages, int maxOcrChars) {
     }
 
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
     private final Provider provider;
     private final Settings settings;
     private final CamelContext context;
@@ -44,9 +44,10 @@ public final class ChatCompletions {
 
     /**
      * The request for one job: the system prompt, the user prompt filled with the OCR text, and the
-     * page image when the document is an image and images are enabled.
+     * page image when the document is an image and images are enabled: a JSON string, or, with an
+     * image, an HttpEntity that streams it.
      */
-    public String request(String jobType, String lane, Map<String, Object> payload, Document document, Object ocr)
+    public Object request(String jobType, String lane, Map<String, Object> payload, Document document, Object ocr)
             throws IOException {
         String ocrText = ocrText(payload, ocr);
         boolean cut = ocrText.length() > settings.maxOcrChars();
@@ -61,11 +62,11 @@ public final class ChatCompletions {
         ArrayNode messages = body.putArray("messages");
         messages.addObject().put("role", "system").put("content", prompt(jobType + "-system.md"));
         ObjectNode userMessage = messages.addObject().put("role", "user");
-        if (settings.sendImages() && document != null && document.mimeType().startsWith("image/")) {
+        boolean image = settings.sendImages() && document != null && document.mimeType().startsWith("image/");
+        if (image) {
             ArrayNode parts = userMessage.putArray("content");
             parts.addObject().put("type", "text").put("text", user);
-            parts.addObject().put("type", "image_url").putObject("image_url")
-                    .put("url", "data:" + document.mimeType() + ";base64," + Base64.getEncoder().encodeToString(document.bytes()));
+            DocumentJson.slot(parts.addObject().put("type", "image_url").putObject("image_url"), "url");
         } else {
             userMessage.put("content", user);
         }
@@ -82,7 +83,9 @@ public final class ChatCompletions {
                 // the endpoint has no structured output: the prompt alone asks for JSON
             }
         }
-        return json.writeValueAsString(body);
+        // an image is streamed into the body as it is sent, not held as base64 text
+        return image ? new DocumentJson(body, "data:" + document.mimeType() + ";base64,", document)
+                : json.writeValueAsString(body);
     }
 
     /** The job's result from the answer: the model's JSON, the model, finish reason and token usage. */

@@ -7,6 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.api.JobSubmission;
+import dev.caravan.config.Json;
 import dev.caravan.job.JobRow;
 
 /**
@@ -19,7 +20,7 @@ public final class FollowUps {
 
     private static final List<String> CARRIED = List.of("raw_file", "mime_type", "file_name", "file_path", "file_url",
             "shell_file_id", "patient_id", "processing_session_id", "document_metadata");
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
 
     public JobSubmission aiProcessing(JobRow shell, Map<String, Object> payload, Map<String, Object> ocr,
                                       String correlationId) throws JsonProcessingException {

@@ -2,7 +2,6 @@ package dev.caravan.provider;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +11,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
+import org.apache.hc.core5.http.HttpEntity;
 
 /**
  * Google Cloud Vision over REST, DOCUMENT_TEXT_DETECTION: {@code images:annotate} for an image,
@@ -28,7 +29,7 @@ public final class GoogleVision {
     static final Set<String> FILE_TYPES = Set.of("application/pdf", "image/tiff", "image/gif");
     static final int PAGES_PER_CALL = 5;
 
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
     private final Provider provider;
     private final int maxPages;
 
@@ -68,25 +69,27 @@ public final class GoogleVision {
         return new Work(document, maxPages);
     }
 
-    /** The request body of the next call. */
-    public String request(Work work) throws IOException {
+    /**
+     * The request body of the next call, with the document streamed into it as base64 when it is
+     * sent (Vision takes inline files whole, even for five of their pages).
+     */
+    public HttpEntity request(Work work) throws IOException {
         ObjectNode request = json.createObjectNode();
-        String content = Base64.getEncoder().encodeToString(work.document.bytes());
         if (work.file) {
             ObjectNode input = request.putObject("inputConfig");
-            input.put("content", content);
+            DocumentJson.slot(input, "content");
             input.put("mimeType", work.document.mimeType());
             ArrayNode pages = request.putArray("pages");
             for (int p = work.nextPage; p < work.nextPage + PAGES_PER_CALL; p++) {
                 pages.add(p);
             }
         } else {
-            request.putObject("image").put("content", content);
+            DocumentJson.slot(request.putObject("image"), "content");
         }
         request.putArray("features").addObject().put("type", "DOCUMENT_TEXT_DETECTION");
         ObjectNode body = json.createObjectNode();
         body.putArray("requests").add(request);
-        return json.writeValueAsString(body);
+        return new DocumentJson(body, "", work.document);
     }
 
     /** Adds one answer's pages to the work; an error inside the answer fails the job with its own class. */

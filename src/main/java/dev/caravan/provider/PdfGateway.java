@@ -57,9 +57,15 @@ public final class PdfGateway {
                     "job_payload.mapping must be a mapping name (letters, digits, . _ -), was '" + shorten(mapping) + "'");
         }
         boolean pretty = !Boolean.FALSE.equals(payload.get("pretty"));
-        return MultipartEntityBuilder.create()
-                .addBinaryBody("file", document.bytes(), ContentType.create(document.mimeType()), fileName(document))
-                .addTextBody("mapping", mapping + ".json")
+        MultipartEntityBuilder form = MultipartEntityBuilder.create();
+        ContentType type = ContentType.create(document.mimeType());
+        if (document.file() != null) {
+            // sent from the file as the request goes out: a 40 MB PDF is never in memory
+            form.addBinaryBody("file", document.file().toFile(), type, fileName(document));
+        } else {
+            form.addBinaryBody("file", document.inMemoryBytes(), type, fileName(document));
+        }
+        return form.addTextBody("mapping", mapping + ".json")
                 .addTextBody("pretty", pretty ? "1" : "0")
                 .build();
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -26,7 +27,7 @@ import org.apache.camel.http.base.HttpOperationFailedException;
  */
 public final class ProviderErrors {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
     private static final int SNIPPET = 300;
 
     private ProviderErrors() {

@@ -13,6 +13,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.config.Json;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 
@@ -24,7 +25,7 @@ import dev.caravan.job.JobFailureException;
 public final class Webhooks {
 
     public static final String SIGNATURE_HEADER = "X-Caravan-Signature";
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
     private final Provider provider;
 
     public Webhooks(Provider provider) {

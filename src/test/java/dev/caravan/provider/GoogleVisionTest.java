@@ -18,6 +18,24 @@ class GoogleVisionTest {
         }
     }
 
+    /** The request as the provider receives it. */
+    static String body(org.apache.hc.core5.http.HttpEntity entity) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        entity.writeTo(out);
+        assertThat(out.size()).as("the declared length").isEqualTo(entity.getContentLength());
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theDocumentIsSentAsBase64InsideTheJson() throws Exception {
+        GoogleVision vision = vision(5);
+        byte[] pdf = "%PDF-1.4 a document of a few bytes".getBytes();
+        String sent = body(vision.request(vision.start(Document.inMemory(pdf, "application/pdf", "a.pdf"))));
+        String content = com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(sent)
+                .path("requests").path(0).path("inputConfig").path("content").asText();
+        assertThat(java.util.Base64.getDecoder().decode(content)).isEqualTo(pdf);
+    }
+
     static GoogleVision vision(int maxPages) {
         return new GoogleVision(new Provider("google-vision", "GOOGLE_CLOUD_API_KEY", "http://x", "k", true,
                 Duration.ofSeconds(1), 1000, 0, Duration.ofMinutes(1), 0, Duration.ZERO, Duration.ofSeconds(30)), maxPages);
@@ -26,9 +44,9 @@ class GoogleVisionTest {
     @Test
     void aPdfLongerThanMaxPagesIsReadUpToTheLimitAndSaysHowLongItIs() throws Exception {
         GoogleVision vision = vision(5);
-        GoogleVision.Work work = vision.start(new Document("%PDF".getBytes(), "application/pdf", "long.pdf"));
+        GoogleVision.Work work = vision.start(Document.inMemory("%PDF".getBytes(), "application/pdf", "long.pdf"));
         assertThat(work.isHasMore()).isTrue();
-        assertThat(vision.request(work)).contains("\"pages\":[1,2,3,4,5]");
+        assertThat(body(vision.request(work))).contains("\"pages\":[1,2,3,4,5]");
 
         vision.accept(work, fixture("vision-pdf-1.json"));
 
@@ -41,10 +59,10 @@ class GoogleVisionTest {
     @Test
     void aPdfWithinTheLimitIsReadToTheEnd() throws Exception {
         GoogleVision vision = vision(50);
-        GoogleVision.Work work = vision.start(new Document("%PDF".getBytes(), "application/pdf", "long.pdf"));
+        GoogleVision.Work work = vision.start(Document.inMemory("%PDF".getBytes(), "application/pdf", "long.pdf"));
         vision.accept(work, fixture("vision-pdf-1.json"));
         assertThat(work.isHasMore()).isTrue();
-        assertThat(vision.request(work)).contains("\"pages\":[6,7,8,9,10]");
+        assertThat(body(vision.request(work))).contains("\"pages\":[6,7,8,9,10]");
         vision.accept(work, fixture("vision-pdf-2.json"));
         assertThat(work.isHasMore()).isFalse();
         assertThat(vision.result(work).get("page_count")).isEqualTo(7);
