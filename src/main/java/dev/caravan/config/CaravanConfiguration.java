@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import dev.caravan.api.ApiAuth;
 import dev.caravan.api.ApiResponses;
@@ -23,6 +24,7 @@ import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
+import dev.caravan.job.JobThreads;
 import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
@@ -73,7 +75,11 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("workerStatus", status);
         JobMetrics metrics = new JobMetrics(context, inFlight, worker);
         registry.bind("jobMetrics", metrics);
-        registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context));
+        JobThreads.Mode threads = threadsMode(text(props, "caravan.worker.virtual-threads"));
+        registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context,
+                JobThreads.create(context, inFlight, concurrency, threads)));
+        LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
+                JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"), inFlight));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
@@ -91,10 +97,13 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.claim.poll-interval-ms")),
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
-        Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId());
+        Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
+                concurrency);
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
-        registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props));
+        Map<String, String> derived = new java.util.TreeMap<>();
+        providers.connections().forEach((name, n) -> derived.put("caravan.providers." + name + ".connections", n.toString()));
+        registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props, derived));
 
         registry.bind("failurePlanner", new FailurePlanner(
                 Duration.ofSeconds(integer(props, "caravan.retry.max-delay-seconds")),
@@ -150,6 +159,15 @@ public final class CaravanConfiguration implements CamelConfiguration {
                     + " set CARAVAN_API_KEY to require one", host, text(props, "camel.server.port"));
         }
         return new ApiAuth(keys);
+    }
+
+    private static JobThreads.Mode threadsMode(String value) {
+        try {
+            return JobThreads.Mode.valueOf(value.isBlank() ? "AUTO" : value.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new StartupFailure("CARAVAN_VIRTUAL_THREADS (caravan.worker.virtual-threads) must be auto, true or false,"
+                    + " was '" + value + "'");
+        }
     }
 
     static String text(PropertiesComponent props, String key) {

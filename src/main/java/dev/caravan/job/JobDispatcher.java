@@ -5,8 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import dev.caravan.config.Json;
+import dev.caravan.enrich.Document;
 import dev.caravan.metrics.JobMetrics;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
@@ -43,19 +44,19 @@ public final class JobDispatcher implements Processor {
     private final JobMetrics metrics;
     private final CamelContext context;
     // resolved once, not looked up for every job
-    private final ObjectReader payloadReader = new ObjectMapper().readerFor(Map.class);
-    // Camel owns the pool and shuts it down with the context; deliberately not a Service of ours,
-    // because a bean used by a route is stopped with that route, and stopping job-claim at shutdown
-    // must not stop the jobs already running
+    private final ObjectReader payloadReader = Json.mapper().readerFor(Map.class);
+    // a thread per running job (JobThreads); shut down with the context, not with a route: a bean
+    // used by a route is stopped with that route, and stopping job-claim at shutdown must not stop
+    // the jobs already running
     private final ExecutorService workers;
     private volatile AsyncProducer jobRun;
 
-    public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context) {
+    public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context, ExecutorService workers) {
         this.inFlight = inFlight;
         this.metrics = metrics;
         this.context = context;
         // one thread per running job; a job waiting for its completion to commit holds no thread
-        this.workers = context.getExecutorServiceManager().newFixedThreadPool(this, "caravan-job", inFlight.capacity());
+        this.workers = workers;
     }
 
     /** The job-claim route's step: the body is the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
@@ -113,6 +114,7 @@ public final class JobDispatcher implements Processor {
     /** The job's route has ended: count it, say what went wrong, and let the job go. */
     private void finish(JobRow job, Exchange exchange, long nanos) {
         try {
+            release(exchange);
             record(job, exchange, nanos);
             if (exchange.getException() != null && inFlight.isReleased()) {
                 LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
@@ -122,6 +124,18 @@ public final class JobDispatcher implements Processor {
             }
         } finally {
             inFlight.remove(job);
+        }
+    }
+
+    /** What the job's route left open in its variables (a downloaded document's temporary file) is closed. */
+    private static void release(Exchange exchange) {
+        if (!exchange.hasVariables()) {
+            return;
+        }
+        for (Object value : exchange.getVariables().values()) {
+            if (value instanceof Document document) {
+                document.close();
+            }
         }
     }
 
