@@ -248,6 +248,22 @@ class AiProcessingIT {
     }
 
     @Test
+    void aModelThatDripsItsAnswerTimesOutAtTheDeadline() throws Exception {
+        // the headers at once, then the answer a piece at a time for 10 s: every piece is in time, the whole is not
+        answer("drip", okJson(completion("{\"summary\": \"" + "z".repeat(400) + "\"}", "stop", null))
+                .withChunkedDribbleDelay(50, 10_000));
+        UUID id = job("drip", "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
+        assertThat(out.details().path("duration_ms").asLong()).as("within the 2 s deadline + 1 s").isLessThan(3000);
+        assertThat(stub.findAll(postRequestedFor(urlEqualTo("/v1/chat/completions"))
+                .withRequestBody(containing("OCR of drip")))).as("a timeout is not retried in-route").hasSize(1);
+    }
+
+    @Test
     void shellFileProcessingThenAiProcessingEndToEnd() throws Exception {
         String content = Base64.getEncoder().encodeToString("chain document".getBytes(StandardCharsets.UTF_8));
         stub.stubFor(post(urlEqualTo("/v1/images:annotate")).withRequestBody(containing(content))

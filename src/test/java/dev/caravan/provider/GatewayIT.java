@@ -158,6 +158,22 @@ class GatewayIT {
     }
 
     @Test
+    void aGatewayThatDripsItsAnswerTimesOutAtTheDeadlineAndLeavesNoFile() throws Exception {
+        // the headers at once, then the XML a piece at a time for 10 s: each piece is in time, the whole is not
+        answer("drip", aResponse().withStatus(200).withHeader("Content-Type", "application/xml")
+                .withBody("<result>" + "<line>x</line>".repeat(200) + "</result>").withChunkedDribbleDelay(40, 10_000));
+        UUID id = job("drip", "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(db, id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("GW_TIMEOUT");
+        assertThat(out.details().path("duration_ms").asLong()).as("within the 1.5 s deadline + 1 s").isLessThan(2500);
+        assertThat(calls("drip")).as("a timeout is not retried in-route").isEqualTo(1);
+        assertThat(leftovers()).isZero();
+    }
+
+    @Test
     void htmlErrorPageWith200LeavesNoResultFile() throws Exception {
         answer("html", aResponse().withStatus(200).withHeader("Content-Type", "text/html")
                 .withBody("<html><body><h1>502 Bad Gateway</h1><hr><center>nginx</body></html>"));
