@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Caravan benchmark: drain throughput, pickup delay under trickle load, idle cost, peak memory and
-# start-up time of one Caravan process with no-op jobs. Not part of the test suite.
+# Caravan benchmark. Not part of the test suite. Phases (BENCH_PHASES, default all of them):
+#   noop     drain throughput, pickup delay under trickle load, idle cost, peak memory and start-up
+#            time of one Caravan process with no-op jobs, and the drain again with 2 and 4 processes;
+#   io       the real workload: ai_processing jobs against a local chat-completions stub that answers
+#            after BENCH_IO_DELAY seconds, at concurrency 50, 200 and 1000 (BENCH_IO_CONCURRENCY):
+#            jobs/s against the ideal (concurrency / delay), calls in flight at the stub, peak
+#            resident memory and threads; with each JDK of BENCH_IO_JAVAS (default: java, and the
+#            newest JDK 24+ under /usr/lib/jvm, where jobs run on virtual threads);
+#   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
+#            40 MB PDF, by file_path and by file_url.
 #
 #   bench/run.sh                          # embedded PostgreSQL (started by the jar itself)
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   # a server you give
+#   BENCH_PHASES="io gateway" bench/run.sh
 #
-# Needs: a JDK, psql, and (for the embedded default) nothing else. Every loop is bounded in count and
-# time. Prints one table and appends the run to bench/RESULTS.md.
+# Needs: a JDK, psql and python3 (the stub provider, bench/stub_provider.py). Every loop is bounded
+# in count and time. Prints one table and appends the run to bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +26,17 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
+PHASES=${BENCH_PHASES:-noop io gateway}
+IO_DELAY=${BENCH_IO_DELAY:-2}           # io: seconds the stub provider takes per call ...
+IO_CONCURRENCY=${BENCH_IO_CONCURRENCY:-50 200 1000}
+IO_ROUNDS=${BENCH_IO_ROUNDS:-10}        # ... and jobs = concurrency x rounds, after one warm-up round
+if [ -z "${BENCH_IO_JAVAS:-}" ]; then
+  BENCH_IO_JAVAS=java
+  newest=$(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | while read -r j; do
+             v=$("$j" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+             [ "${v%%.*}" -ge 24 ] 2>/dev/null && echo "$v $j"; done | sort -n | tail -1 | cut -d' ' -f2)
+  [ -n "$newest" ] && BENCH_IO_JAVAS="java $newest"
+fi
 # BENCH_EXTRA_ENV="NAME=value …" passes extra settings to the worker (e.g. JMX_ENABLED=false);
 # BENCH_JAVA_OPTS="…" adds JVM options after jvm.options (e.g. -XX:TieredStopAtLevel=4 to compare);
 # BENCH_DB_SETTINGS="synchronous_commit = off" sets one on the benchmark's database (server mode only)
@@ -47,14 +67,14 @@ sql() { psql "$url" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 
 # start_worker ID LOG: one Caravan process with the no-op pipeline, its pid in $started
 start_worker() {
-  env "${env_db[@]}" CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_CONCURRENCY="$CONCURRENCY" \
+  env "${env_db[@]}" CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_CONCURRENCY="$CONCURRENCY" WORKER_JOB_TYPES=bench_noop \
       WORKER_ID="$1" CLEANUP_ENABLED=false ${BENCH_EXTRA_ENV:-} MANAGEMENT_ENABLED=false API_PORT=0 POLL_INTERVAL=1000 \
       java @jvm.options ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$2" 2>&1 &
   started=$!
   pids="$pids $started"
 }
 await_ready() {  # LOG: waits (bounded) for the worker's first claim
-  for _ in $(seq 1 $((MAX_WAIT * 20))); do grep -q "claims every job type" "$1" && return 0; sleep 0.05; done
+  for _ in $(seq 1 $((MAX_WAIT * 20))); do grep -q "claims job types\|claims every job type" "$1" && return 0; sleep 0.05; done
   echo "Caravan did not start:"; tail -20 "$1"; exit 1
 }
 
@@ -65,6 +85,7 @@ await_ready "$log"
 ready_ms=$(date +%s%3N)
 startup_ms=$((ready_ms - start_ms))
 
+run_noop() {
 # 1. idle cost: statements per second while there is no work (pg_stat_database counts transactions)
 sql "SELECT pg_stat_reset()" >/dev/null
 sleep 1
@@ -150,17 +171,120 @@ for n in $SCALE; do
   scale_rows="$scale_rows
 | drain with $n processes: jobs, time (ms), jobs/s (jobs per process); CPU busy | $done_jobs, $drain_ms, $throughput ($per); $cpu_busy % |"
 done
+}
+
+has_phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+rows=""
+has_phase noop && run_noop && rows="$rows
+| start-up to ready (ms) | $startup_ms |
+$drain_row
+| pickup delay p50 / p99 (ms), $TRICKLE jobs every ${TRICKLE_GAP_MS} ms | $p50 / $p99 |
+| idle statements per second | $idle |
+$rss_row$scale_rows"
+# the scale-out workers are done; only the first one (which may hold the embedded database) stays
+for p in $pids; do [ "$p" != "$pid" ] && kill "$p" 2>/dev/null; done
+env_db=(DATABASE_URL="$url")
+
+# a stub provider on a free port (bench/stub_provider.py); sets stub_port
+start_stub() {
+  stub_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 bench/stub_provider.py "$stub_port" "$@" >"$work/stub.log" 2>&1 &
+  pids="$pids $!"
+  stub_pid=$!
+  for _ in $(seq 1 100); do curl -sf "localhost:$stub_port/stats" >/dev/null && return 0; sleep 0.05; done
+  echo "the stub provider did not start"; cat "$work/stub.log"; exit 1
+}
+# start_job_worker LOG JAVA ENV...: a Caravan process for the built-in pipelines, its pid in $started
+start_job_worker() {
+  local log=$1 java=$2; shift 2
+  env "${env_db[@]}" CLEANUP_ENABLED=false MANAGEMENT_ENABLED=false API_PORT=0 ${BENCH_EXTRA_ENV:-} "$@" \
+      "$java" @jvm.options ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$log" 2>&1 &
+  started=$!
+  pids="$pids $started"
+  await_ready "$log"
+}
+stop_worker() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
+reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }   # VmHWM from now on
+hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+# wait_done NAME PID: waits (bounded) until the jobs named NAME are finished; samples the worker's
+# threads into threads_peak
+wait_done() {
+  local deadline=$(( $(date +%s) + MAX_WAIT )) th
+  threads_peak=0
+  while [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$1' AND status IN ('pending', 'processing')")" -gt 0 ]; do
+    th=$(awk '/Threads/ {print $2}' "/proc/$2/status"); [ "$th" -gt "$threads_peak" ] && threads_peak=$th
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "jobs $1 did not finish in ${MAX_WAIT}s"; break; }
+    sleep 0.2
+  done
+}
+
+# 5. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
+if has_phase io; then
+  start_stub --delay "$IO_DELAY"
+  for java in $BENCH_IO_JAVAS; do
+    jdk=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+    for c in $IO_CONCURRENCY; do
+      start_job_worker "$work/io-$jdk-$c.log" "$java" WORKER_ID="io-$jdk-$c" WORKER_CONCURRENCY="$c" \
+          WORKER_JOB_TYPES=ai_processing OPENAI_API_KEY=bench OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1"
+      w=$started
+      threads=$(grep -o "Jobs run on [a-z ]*" "$work/io-$jdk-$c.log" | sed "s/Jobs run on //; s/a pool of //; s/ *$//")
+      # one warm-up round (connections, compiled code), then the measured drain
+      sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
+           'io-warm-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $c)"
+      wait_done "io-warm-$jdk-$c" "$w"
+      n=$((c * IO_ROUNDS))
+      curl -s -X POST "localhost:$stub_port/reset" >/dev/null
+      reset_peak "$w"
+      sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
+           'io-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
+      wait_done "io-$jdk-$c" "$w"
+      read -r done_n ms <<<"$(sql "SELECT count(*) FILTER (WHERE status = 'completed'),
+          (extract(epoch FROM max(completed_at) - min(started_at)) * 1000)::bigint FROM job_queue WHERE job_name = 'io-$jdk-$c'" | tr '|' ' ')"
+      peak_calls=$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_in_flight"])')
+      rate=$(python3 -c "print(round($done_n / max($ms, 1) * 1000, 1))")
+      ideal=$(python3 -c "print(round($c / $IO_DELAY, 1))")
+      rows="$rows
+| io: JDK $jdk, concurrency $c ($threads): jobs completed, jobs/s (ideal), ratio; calls in flight peak; resident MB peak; threads peak | $done_n of $n, $rate ($ideal), $(python3 -c "print(round($rate / $ideal, 2))"); $peak_calls; $(hwm_mb "$w"); $threads_peak |"
+      stop_worker "$w"
+    done
+  done
+  kill "$stub_pid" 2>/dev/null
+fi
+
+# 6. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url
+if has_phase gateway; then
+  start_stub
+  mkdir -p "$work/store" "$work/results"
+  for mb in 1 40; do
+    python3 -c "import os,sys; f=open(sys.argv[1],'wb'); f.write(b'%PDF-1.4\n'); f.write(os.urandom($mb << 20)); f.close()" "$work/store/$mb.pdf"
+  done
+  start_job_worker "$work/gateway.log" java WORKER_ID=gateway WORKER_JOB_TYPES=pdf_to_xml \
+      GATEWAY_URL="http://127.0.0.1:$stub_port" CARAVAN_STORAGE_ROOT="$work/store" RESULTS_DIR="$work/results"
+  w=$started
+  sleep 2   # start-up's own peak is behind it
+  gw=""
+  for source in file_path file_url; do
+    for mb in 1 40; do
+      if [ "$source" = file_path ]; then doc="\"file_path\": \"$mb.pdf\""; else doc="\"file_url\": \"http://127.0.0.1:$stub_port/doc/${mb}mb.pdf\""; fi
+      base=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$w/status")
+      reset_peak "$w"
+      sql "INSERT INTO job_queue (job_type, job_name, job_payload) VALUES ('pdf_to_xml', 'gw-$source-$mb', '{$doc}')"
+      wait_done "gw-$source-$mb" "$w"
+      st=$(sql "SELECT status FROM job_queue WHERE job_name = 'gw-$source-$mb'")
+      gw="$gw${gw:+; }$source $mb MB: $(hwm_mb "$w") ($base before, $st)"
+    done
+  done
+  rows="$rows
+| gateway: one PDF, peak resident MB (before the job, status) | $gw |"
+  stop_worker "$w"
+  kill "$stub_pid" 2>/dev/null
+fi
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
 table=$(cat <<TABLE
 | figure | value |
 |---|---|
-| database | $where |
-| start-up to ready (ms) | $startup_ms |
-$drain_row
-| pickup delay p50 / p99 (ms), $TRICKLE jobs every ${TRICKLE_GAP_MS} ms | $p50 / $p99 |
-| idle statements per second | $idle |
-$rss_row$scale_rows
+| database | $where |$rows
 TABLE
 )
 echo "$table"
@@ -168,7 +292,7 @@ echo "$table"
   echo
   echo "## $(date -u +%Y-%m-%dT%H:%MZ) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
-  echo "Machine: $machine. Concurrency $CONCURRENCY, $JOBS drain jobs, JVM options: jvm.options${BENCH_JAVA_OPTS:+ $BENCH_JAVA_OPTS}."
+  echo "Machine: $machine. Phases: $PHASES. No-op: concurrency $CONCURRENCY, $JOBS drain jobs. I/O: $IO_DELAY s per call, $IO_ROUNDS rounds. JVM options: jvm.options${BENCH_JAVA_OPTS:+ $BENCH_JAVA_OPTS}."
   echo
   echo "$table"
 } >> bench/RESULTS.md

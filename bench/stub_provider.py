@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""A stub provider for bench/run.sh: speaks enough of OpenAI's Chat Completions API and of seed 004's
+PDF -> XML gateway to load Caravan the way a slow real provider does, and counts what it receives.
+
+  python3 bench/stub_provider.py PORT [--delay SECONDS] [--drip]
+
+  POST /v1/chat/completions   answers a valid chat completion (JSON content) after --delay seconds;
+                              with --drip: sends the headers, then the body one byte a second
+  POST /process               reads the multipart upload to its end, then answers well-formed XML
+                              about as large as the upload (X-Stub-Xml-Bytes overrides the size)
+  GET  /doc/<N>mb.pdf          a PDF-looking document of N MB (for file_url), streamed
+  GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received"}
+  POST /reset                 zeroes the counters
+
+Standard library only (asyncio), one process, so thousands of calls can wait at once.
+"""
+import asyncio
+import json
+import sys
+
+stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0}
+DELAY = 2.0
+DRIP = False
+
+ANSWER = json.dumps({
+    "id": "chatcmpl-bench", "object": "chat.completion", "model": "bench-model",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": json.dumps({
+                     "document_type": "other", "summary": "bench", "confidence": 0.9,
+                     "patient_name": None, "document_date": None, "key_findings": []})}}],
+    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+}).encode()
+
+
+async def read_request(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, path, _ = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return method, path, headers
+
+
+async def drain_body(reader, headers):
+    """Reads the request body to its end without keeping it; returns its length."""
+    total = 0
+    if "content-length" in headers:
+        left = int(headers["content-length"])
+        while left > 0:
+            chunk = await reader.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+            total += len(chunk)
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                break
+            left = size
+            while left > 0:
+                chunk = await reader.read(min(left, 1 << 16))
+                left -= len(chunk)
+            total += size
+            await reader.readexactly(2)
+    return total
+
+
+def respond(writer, status, body, content_type="application/json"):
+    writer.write(b"HTTP/1.1 %d OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                 % (status, content_type.encode(), len(body)) + body)
+
+
+async def xml_answer(writer, size):
+    """Well-formed XML of about size bytes, written in chunks so the stub holds little of it."""
+    head, tail = b"<?xml version=\"1.0\"?>\n<document>\n", b"</document>\n"
+    line = b"  <line>" + b"x" * 100 + b"</line>\n"
+    count = max(0, (size - len(head) - len(tail)) // len(line))
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n"
+                 % (len(head) + count * len(line) + len(tail)))
+    writer.write(head)
+    block = line * 512
+    while count > 0:
+        n = min(count, 512)
+        writer.write(block if n == 512 else line * n)
+        count -= n
+        await writer.drain()
+    writer.write(tail)
+
+
+async def document(writer, mb):
+    size = mb * 1024 * 1024
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: %d\r\n\r\n" % (size + 9))
+    writer.write(b"%PDF-1.4\n")
+    block = bytes(range(256)) * 256
+    for _ in range(size // len(block)):
+        writer.write(block)
+        await writer.drain()
+
+
+async def handle(reader, writer):
+    try:
+        while True:
+            try:
+                method, path, headers = await read_request(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            if path.startswith("/doc/"):
+                await drain_body(reader, headers)
+                await document(writer, int(path[len("/doc/"):].split("mb")[0]))
+            elif path == "/stats":
+                await drain_body(reader, headers)
+                respond(writer, 200, json.dumps(stats).encode())
+            elif path == "/reset":
+                await drain_body(reader, headers)
+                stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0)
+                respond(writer, 200, b"{}")
+            else:
+                stats["calls"] += 1
+                stats["in_flight"] += 1
+                stats["peak_in_flight"] = max(stats["peak_in_flight"], stats["in_flight"])
+                try:
+                    received = await drain_body(reader, headers)
+                    stats["bytes_received"] += received
+                    if path.endswith("/process"):
+                        size = int(headers.get("x-stub-xml-bytes", received))
+                        await xml_answer(writer, size)
+                    else:
+                        await asyncio.sleep(DELAY)
+                        if DRIP:
+                            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                         b"Content-Length: %d\r\n\r\n" % len(ANSWER))
+                            for i in range(len(ANSWER)):
+                                writer.write(ANSWER[i:i + 1])
+                                await writer.drain()
+                                await asyncio.sleep(1)
+                        else:
+                            respond(writer, 200, ANSWER)
+                finally:
+                    stats["in_flight"] -= 1
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main(port):
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=4096, limit=1 << 20)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    port = int(args[0])
+    if "--delay" in args:
+        DELAY = float(args[args.index("--delay") + 1])
+    DRIP = "--drip" in args
+    asyncio.run(main(port))
