@@ -207,11 +207,11 @@ stop_worker() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }   # VmHWM from now on
 hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
 # wait_done NAME PID: waits (bounded) until the jobs named NAME are finished; samples the worker's
-# threads into threads_peak
+# threads into threads_peak. The check reads the partial indexes on pending and processing jobs only.
 wait_done() {
   local deadline=$(( $(date +%s) + MAX_WAIT )) th
   threads_peak=0
-  while [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$1' AND status IN ('pending', 'processing')")" -gt 0 ]; do
+  while [ "$(sql "SELECT count(*) FROM job_queue WHERE status IN ('pending', 'processing') AND job_name = '$1'")" -gt 0 ]; do
     th=$(awk '/Threads/ {print $2}' "/proc/$2/status"); [ "$th" -gt "$threads_peak" ] && threads_peak=$th
     [ "$(date +%s)" -gt "$deadline" ] && { echo "jobs $1 did not finish in ${MAX_WAIT}s"; break; }
     sleep 0.2
@@ -235,6 +235,8 @@ if has_phase io; then
       n=$((c * IO_ROUNDS))
       curl -s -X POST "localhost:$stub_port/reset" >/dev/null
       reset_peak "$w"
+      # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
+      sql "VACUUM ANALYZE job_queue" >/dev/null
       sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
            'io-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
       wait_done "io-$jdk-$c" "$w"

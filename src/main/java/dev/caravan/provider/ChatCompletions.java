@@ -3,8 +3,11 @@ package dev.caravan.provider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,6 +38,7 @@ public final class ChatCompletions {
     private final Provider provider;
     private final Settings settings;
     private final CamelContext context;
+    private final Map<String, Prompt> prompts = new ConcurrentHashMap<>();
 
     public ChatCompletions(Provider provider, Settings settings, CamelContext context) {
         this.provider = provider;
@@ -188,16 +192,42 @@ public final class ChatCompletions {
         return c;
     }
 
+    /**
+     * A prompt file's text. Read once per job type and kept: from the classpath for good; from a folder
+     * (CARAVAN_PROMPTS=file:/etc/caravan/prompts) until the file changes, so an edit applies to the
+     * next job without a restart.
+     */
     private String prompt(String name) throws IOException {
         String location = settings.promptsLocation().endsWith("/") ? settings.promptsLocation() + name
                 : settings.promptsLocation() + "/" + name;
+        Path file = location.startsWith("file:") ? Path.of(location.substring("file:".length())) : null;
+        Object version = file == null ? "" : fileVersion(file);
+        Prompt cached = prompts.get(location);
+        if (cached != null && cached.version().equals(version)) {
+            return cached.text();
+        }
         Resource resource = PluginHelper.getResourceLoader(context).resolveResource(location);
         if (resource == null || !resource.exists()) {
             throw new JobFailureException("PROMPT_MISSING", FailureKind.PERMANENT, "no prompt file " + location
                     + " (caravan.providers.openai.prompts)");
         }
         try (InputStream in = resource.getInputStream()) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (file != null || location.startsWith("classpath:")) {
+                prompts.put(location, new Prompt(text, version));
+            }
+            return text;
         }
+    }
+
+    private static Object fileVersion(Path file) {
+        try {
+            return Files.getLastModifiedTime(file).toMillis() + ":" + Files.size(file);
+        } catch (IOException missing) {
+            return "missing";
+        }
+    }
+
+    private record Prompt(String text, Object version) {
     }
 }
