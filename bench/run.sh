@@ -8,7 +8,9 @@
 #            resident memory and threads; with each JDK of BENCH_IO_JAVAS (default: java, and the
 #            newest JDK 24+ under /usr/lib/jvm, where jobs run on virtual threads);
 #   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
-#            40 MB PDF, by file_path and by file_url.
+#            40 MB PDF, by file_path and by file_url;
+#   upload   peak resident memory while 1, 4 and 8 clients at once each POST a 45 MB PDF to
+#            /api/documents (BENCH_UPLOAD_CLIENTS), every answer 202 and every file byte-identical.
 #
 #   bench/run.sh                          # embedded PostgreSQL (started by the jar itself)
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   # a server you give
@@ -26,7 +28,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop io gateway}
+PHASES=${BENCH_PHASES:-noop io gateway upload}
+UPLOAD_CLIENTS=${BENCH_UPLOAD_CLIENTS:-1 4 8}
 IO_DELAY=${BENCH_IO_DELAY:-2}           # io: seconds the stub provider takes per call ...
 IO_CONCURRENCY=${BENCH_IO_CONCURRENCY:-50 200 1000}
 IO_ROUNDS=${BENCH_IO_ROUNDS:-10}        # ... and jobs = concurrency x rounds, after one warm-up round
@@ -280,6 +283,37 @@ if has_phase gateway; then
 | gateway: one PDF, peak resident MB (before the job, status) | $gw |"
   stop_worker "$w"
   kill "$stub_pid" 2>/dev/null
+fi
+
+# 7. large uploads at once: the worker's peak resident memory, against its idle figure
+if has_phase upload; then
+  mkdir -p "$work/upload-store"
+  python3 -c "import os,sys; f=open(sys.argv[1],'wb'); f.write(b'%PDF-1.4\n'); f.write(os.urandom(45 << 20)); f.close()" "$work/45.pdf"
+  sum=$(sha256sum "$work/45.pdf" | cut -d' ' -f1)
+  api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_job_worker "$work/upload.log" java WORKER_ID=upload WORKER_JOB_TYPES=audit_cleanup API_PORT="$api_port" \
+      CARAVAN_STORAGE_ROOT="$work/upload-store"
+  w=$started
+  sleep 2
+  up=""
+  idle_mb=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$w/status")
+  for n in $UPLOAD_CLIENTS; do
+    reset_peak "$w"
+    clients=""
+    for i in $(seq 1 "$n"); do
+      curl -s -o /dev/null -w "%{http_code}\n" -F "file1=@$work/45.pdf;type=application/pdf" -F job_type=pdf_to_xml \
+          "localhost:$api_port/api/documents" >"$work/up-$n-$i.code" &
+      clients="$clients $!"
+    done
+    wait $clients
+    ok=$(cat "$work"/up-"$n"-*.code | grep -c '^202$')
+    same=$(find "$work/upload-store/uploads" -type f -newer "$work/45.pdf" -exec sha256sum {} + | grep -c "^$sum")
+    up="$up${up:+; }$n at once: $(hwm_mb "$w") MB, $ok × 202, $same identical"
+    find "$work/upload-store/uploads" -type f -delete
+  done
+  rows="$rows
+| upload: 45 MB PDFs at once, peak resident MB (idle $idle_mb, issue 22's target $(( idle_mb * 12 / 10 + 32 ))) | $up |"
+  stop_worker "$w"
 fi
 
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"

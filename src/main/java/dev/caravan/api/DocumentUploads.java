@@ -2,6 +2,8 @@ package dev.caravan.api;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,6 +23,7 @@ import dev.caravan.config.SqlResource;
 import jakarta.activation.DataHandler;
 import org.apache.camel.Exchange;
 import org.apache.camel.attachment.AttachmentMessage;
+import org.apache.camel.attachment.CamelFileDataSource;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
@@ -84,9 +87,7 @@ public final class DocumentUploads {
             for (int i = 0; i < files.size(); i++) {
                 Map<String, Object> file = files.get(i);
                 Path target = dir.resolve(i + "-" + file.get("file_name"));
-                try (InputStream in = ((DataHandler) file.remove("handler")).getInputStream()) {
-                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-                }
+                place((DataHandler) file.remove("handler"), target);
                 written.add(target);
                 file.put("file_path", storageRoot.relativize(target).toString());
             }
@@ -138,10 +139,7 @@ public final class DocumentUploads {
             throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", part,
                     original + " is " + mime + "; accepted: " + String.join(", ", allowedTypes));
         }
-        long size;
-        try (InputStream in = handler.getInputStream()) {
-            size = in.transferTo(OutputSink.INSTANCE);
-        }
+        long size = size(handler);
         if (size > maxFileBytes) {
             throw new ApiException(413, "TOO_LARGE", part, original + " is " + size + " bytes; the limit is " + maxFileBytes);
         }
@@ -157,21 +155,42 @@ public final class DocumentUploads {
         return file;
     }
 
+    /** The part's file, as the HTTP server streamed it to disk while it arrived; null if it is not on disk. */
+    private static Path spooled(DataHandler handler) {
+        return handler.getDataSource() instanceof CamelFileDataSource file ? file.getFile().toPath() : null;
+    }
+
+    private static long size(DataHandler handler) throws IOException {
+        Path file = spooled(handler);
+        if (file != null) {
+            return Files.size(file);
+        }
+        try (InputStream in = handler.getInputStream()) {
+            return in.transferTo(OutputStream.nullOutputStream());
+        }
+    }
+
+    /**
+     * Moves the spooled part into place: a rename, since the server spools uploads under the storage
+     * root (camel.server.file-upload-directory); a copy only if it is elsewhere.
+     */
+    private static void place(DataHandler handler, Path target) throws IOException {
+        Path file = spooled(handler);
+        if (file != null) {
+            try {
+                Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+                return;
+            } catch (AtomicMoveNotSupportedException otherFileSystem) {
+                // the upload directory was put on another file system: copy below
+            }
+        }
+        try (InputStream in = handler.getInputStream()) {
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     private static String field(Exchange exchange, String name, String fallback) {
         String value = exchange.getMessage().getHeader(name, String.class);
         return value == null || value.isBlank() ? fallback : value.trim();
-    }
-
-    /** Counts bytes without keeping them. */
-    private static final class OutputSink extends java.io.OutputStream {
-        static final OutputSink INSTANCE = new OutputSink();
-
-        @Override
-        public void write(int b) {
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-        }
     }
 }

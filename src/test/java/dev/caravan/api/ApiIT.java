@@ -364,6 +364,32 @@ class ApiIT {
     }
 
     @Test
+    void aLargeBinaryUploadIsStoredByteForByteAndNothingIsLeftWhereItWasSpooled() throws Exception {
+        byte[] pdf = new byte[99_000]; // under this class's 100 kB limit, over several network reads
+        new java.util.Random(7).nextBytes(pdf);
+        System.arraycopy("%PDF-1.7\n".getBytes(), 0, pdf, 0, 9);
+        String boundary = "----caravan" + UUID.randomUUID();
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file1\"; filename=\"scan.pdf\"\r\n"
+                + "Content-Type: application/pdf\r\n\r\n").getBytes());
+        body.write(pdf);
+        body.write(("\r\n--" + boundary + "--\r\n").getBytes());
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/documents"))
+                .header("Authorization", "Bearer " + KEY).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        String payload = db.text("SELECT job_payload::text FROM job_queue WHERE id = ?", UUID.fromString(json(r).get("job_id").asText()));
+        assertThat(java.nio.file.Files.readAllBytes(storage.resolve(JSON.readTree(payload).get("file_path").asText())))
+                .isEqualTo(pdf);
+        assertThat(JSON.readTree(payload).get("size_bytes").asLong()).isEqualTo(pdf.length);
+        // the server spooled the part under the storage root and the file was moved from there, not copied
+        try (var spooled = java.nio.file.Files.list(storage.resolve(".incoming"))) {
+            assertThat(spooled).isEmpty();
+        }
+    }
+
+    @Test
     void seedAliasTakesABatchAsOneJob() throws Exception {
         HttpResponse<String> r = upload("/classify-documents-async",
                 new String[] {"a", "a.pdf", "application/pdf", "A"},
