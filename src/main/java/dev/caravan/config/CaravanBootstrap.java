@@ -97,6 +97,8 @@ public final class CaravanBootstrap {
                 m.getCamelContext().getCamelContextExtension().setErrorHandlerFactory(new DefaultErrorHandlerDefinition()
                         .maximumRedeliveries(0).logStackTrace(false).logExhaustedMessageHistory(false)
                         .loggingLevel(LoggingLevel.DEBUG));
+                m.getCamelContext().getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class)
+                        .addModelLifecycleStrategy(new SyncDelays());
             }
         });
         return main;

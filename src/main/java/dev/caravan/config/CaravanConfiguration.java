@@ -22,6 +22,7 @@ import dev.caravan.job.JobNotifications;
 import dev.caravan.job.CompletionBatcher;
 import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
+import dev.caravan.job.Interruptions;
 import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
 import dev.caravan.job.JobThreads;
@@ -71,17 +72,20 @@ public final class CaravanConfiguration implements CamelConfiguration {
         }
         InFlightRegistry inFlight = new InFlightRegistry(concurrency, integer(props, "caravan.claim.poll-interval-ms"));
         registry.bind("inFlight", inFlight);
-        WorkerStatus status = new WorkerStatus();
+        WorkerStatus status = new WorkerStatus(Duration.ofMillis(2L * integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerStatus", status);
         JobMetrics metrics = new JobMetrics(context, inFlight, worker);
         registry.bind("jobMetrics", metrics);
         JobThreads.Mode threads = threadsMode(text(props, "caravan.worker.virtual-threads"));
+        Interruptions interruptions = new Interruptions();
         registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context,
-                JobThreads.create(context, inFlight, concurrency, threads)));
+                JobThreads.create(context, inFlight, concurrency, threads), interruptions));
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
-                integer(props, "caravan.complete.max-batch"), inFlight));
+                integer(props, "caravan.complete.max-batch"), inFlight, new CompletionBatcher.RetryPolicy(
+                        integer(props, "caravan.write-back.retries"), integer(props, "caravan.write-back.retry-delay-ms"),
+                        integer(props, "caravan.write-back.max-retry-delay-ms"))));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
@@ -98,7 +102,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
-                concurrency);
+                concurrency, interruptions);
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
         Map<String, String> derived = new java.util.TreeMap<>();

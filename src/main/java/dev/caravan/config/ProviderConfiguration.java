@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import javax.sql.DataSource;
 
 import dev.caravan.enrich.DocumentSource;
+import dev.caravan.job.Interruptions;
 import dev.caravan.provider.ChatCompletions;
 import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
@@ -34,7 +35,7 @@ final class ProviderConfiguration {
     }
 
     static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId,
-                          int concurrency) throws Exception {
+                          int concurrency, Interruptions interruptions) throws Exception {
         Registry registry = context.getRegistry();
         Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
         Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
@@ -51,7 +52,7 @@ final class ProviderConfiguration {
             pool.setRemoveOnCancelPolicy(true); // most deadlines are cancelled: do not keep them queued
         }
         for (Provider p : List.of(vision, openai, gateway, webhook)) {
-            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines);
+            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines, interruptions);
             context.addService(http, true);
             registry.bind(httpBean(p.name()), http);
             providers.http(http);

@@ -1,6 +1,5 @@
 package dev.caravan.job;
 
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,20 +41,22 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  * Under load that is one commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
  * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
- * <p>A database blip is ridden out here, not by the route's error handler: a failed batch is written
- * again after 200 ms, 400 ms, ... (at most 5 s apart, 5 times), then its jobs get the error and stay
- * 'processing' until the reaper returns them. Redelivery in the route would copy every job's
- * exchange in advance, on the hot path, for the rare blip. A batch PostgreSQL refuses for its data (a
- * result jsonb cannot hold) is written again one job at a time, so only the job whose result was
- * refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to hand to job-fail) and the others complete.
+ * <p>A failed batch is written again here, not by the route's error handler (which would copy every
+ * job's exchange in advance, on the hot path, for the rare failure), under the write-back policy of
+ * caravan.write-back.* that job-write-back.camel.yaml uses too: after the database's own trouble (a
+ * connection cut, a restart, a deadlock) again and again, as long as the worker runs, since the jobs
+ * are done and only their rows wait (the heartbeat keeps them held meanwhile); after any other error,
+ * caravan.write-back.retries times, then its jobs get the error and stay 'processing' for the reaper.
+ * A batch PostgreSQL refuses for its data (a result jsonb cannot hold) is written again one job at a
+ * time, so only the job whose result was refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to
+ * hand to job-fail) and the others complete.
  */
 public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
-    /** How often a failed batch is written again before its jobs get the error. */
-    static final int RETRIES = 5;
-    private static final long FIRST_RETRY_MILLIS = 200;
-    private static final long MAX_RETRY_MILLIS = 5000;
+    /** caravan.write-back.*: the same numbers as the write-back routes' redelivery policy. */
+    public record RetryPolicy(int retries, long firstDelayMillis, long maxDelayMillis) {
+    }
 
     private static final String SQL = SqlResource.load("complete_jobs.sql");
 
@@ -72,9 +73,12 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private volatile boolean running = true;
 
     private final InFlightRegistry inFlight;
+    private final RetryPolicy retry;
 
-    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight) {
+    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
+                             RetryPolicy retry) {
         this.inFlight = inFlight;
+        this.retry = retry;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
@@ -200,28 +204,35 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         MapSqlParameterSource params = new MapSqlParameterSource()
                 .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
                 .addValue("files", files).addValue("workerId", workerId);
-        long delay = FIRST_RETRY_MILLIS;
+        long delay = retry.firstDelayMillis();
         for (int attempt = 0; ; attempt++) {
             try {
                 Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
                 settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
+                if (attempt > 0) {
+                    LOG.info("Wrote {} completed job(s) after {} failed attempt(s)", n, attempt);
+                }
                 return;
             } catch (DataAccessException e) {
-                if (refusedData(e)) {
+                if (DatabaseFaults.isRefusedValue(e) && !DatabaseFaults.causedByDatabase(e)) {
                     isolate(batch, e);
                     return;
                 }
-                if (attempt == RETRIES || !running) {
+                // the database's own trouble passes; the jobs are done and hold only their rows
+                boolean databaseFault = DatabaseFaults.causedByDatabase(e);
+                if ((!databaseFault && attempt >= retry.retries()) || !running) {
                     fail(batch, e);
                     return;
                 }
-                LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms ({} of {})",
-                        n, e.getMostSpecificCause().getMessage(), delay, attempt + 1, RETRIES);
+                if (attempt == 0 || !databaseFault || attempt % 10 == 0) {
+                    LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms (attempt {}{})", n,
+                            reason(e), delay, attempt + 1, databaseFault ? ", until the database answers" : " of " + retry.retries());
+                }
                 if (!sleep(delay)) {
                     fail(batch, e);
                     return;
                 }
-                delay = Math.min(delay * 2, MAX_RETRY_MILLIS);
+                delay = Math.min(delay * 2, retry.maxDelayMillis());
             } catch (RuntimeException e) {
                 fail(batch, e);
                 return;
@@ -229,18 +240,10 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         }
     }
 
-    /**
-     * PostgreSQL refused a value of the batch (SQLSTATE class 22, data exception, e.g. a jsonb that
-     * cannot hold the text; or 54, a program limit such as a jsonb too large): writing it again cannot
-     * help, and one job's result must not fail the others'.
-     */
-    private static boolean refusedData(DataAccessException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getSQLState() != null) {
-                return sql.getSQLState().startsWith("22") || sql.getSQLState().startsWith("54");
-            }
-        }
-        return false;
+    private static String reason(DataAccessException e) {
+        String message = e.getMostSpecificCause().getMessage();
+        return message == null ? e.getMostSpecificCause().getClass().getSimpleName()
+                : message.lines().findFirst().orElse(message);
     }
 
     /** Writes each job of a refused batch alone; the one PostgreSQL refuses gets a permanent failure. */

@@ -5,15 +5,12 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
-import java.sql.SQLException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientException;
+import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import org.apache.camel.NoTypeConversionAvailableException;
 import org.apache.camel.component.direct.DirectConsumerNotAvailableException;
-import org.springframework.dao.TransientDataAccessException;
 
 /**
  * Maps any exception a pipeline lets escape to a code and a {@link FailureKind}. Failures a route
@@ -26,6 +23,9 @@ public final class FailureClassifier {
 
     private FailureClassifier() {
     }
+
+    /** How long a job cut off by the database waits before it runs again (no attempt spent). */
+    static final Duration DATABASE_SNOOZE = Duration.ofSeconds(5);
 
     public static Failure classify(Throwable error) {
         Throwable root = error;
@@ -44,6 +44,12 @@ public final class FailureClassifier {
             return new Failure(f.code(), f.kind(), message(f), f.getClass().getName(), f.provider(),
                     f.httpStatus(), f.retryAfter());
         }
+        if (DatabaseFaults.isDatabaseFault(t)) {
+            // the database went away, or a pooler broke the protocol: not the job's fault, so no attempt
+            Throwable root = rootOf(t);
+            return new Failure("DATABASE_UNAVAILABLE", FailureKind.SNOOZE, truncate("the database failed under this job: "
+                    + message(root)), root.getClass().getName(), null, null, DATABASE_SNOOZE);
+        }
         if (t instanceof DirectConsumerNotAvailableException) {
             return failure("UNKNOWN_JOB_TYPE", FailureKind.PERMANENT, t,
                     "no pipeline route serves this job type: " + message(t));
@@ -57,21 +63,22 @@ public final class FailureClassifier {
         if (t instanceof UnknownHostException) {
             return failure("UNKNOWN_HOST", FailureKind.RETRYABLE, t);
         }
-        if (t instanceof SQLTransientException || t instanceof SQLRecoverableException
-                || t instanceof TransientDataAccessException) {
-            return failure("DATABASE_UNAVAILABLE", FailureKind.RETRYABLE, t);
-        }
         if (t instanceof JsonProcessingException || t instanceof NoTypeConversionAvailableException
                 || t instanceof org.apache.camel.InvalidPayloadException) {
             return failure("INVALID_PAYLOAD", FailureKind.PERMANENT, t);
-        }
-        if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
-            return failure("DATABASE_UNAVAILABLE", FailureKind.RETRYABLE, t);
         }
         if (t instanceof IOException && !(t.getCause() instanceof IOException)) {
             return failure("IO_ERROR", FailureKind.RETRYABLE, t);
         }
         return null;
+    }
+
+    private static Throwable rootOf(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     private static Failure failure(String code, FailureKind kind, Throwable t) {

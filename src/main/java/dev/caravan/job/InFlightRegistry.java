@@ -23,7 +23,6 @@ public final class InFlightRegistry {
     /** Jobs whose pipeline has finished and whose completion is waiting to be committed. */
     private final Set<UUID> settling = ConcurrentHashMap.newKeySet();
     private volatile boolean claiming = true;
-    private volatile boolean released;
 
     public InFlightRegistry(int capacity) {
         this(capacity, 0);
@@ -130,13 +129,19 @@ public final class InFlightRegistry {
         return claiming;
     }
 
-    /** Shutdown handed the unfinished jobs back: their late write-backs are expected to find no claim. */
-    public void markReleased() {
-        released = true;
+    /** The jobs whose pipeline is still running (not those only waiting for their completion to commit). */
+    public List<JobRow> running() {
+        List<JobRow> out = new ArrayList<>();
+        for (JobRow job : jobs.values()) {
+            if (!settling.contains(job.id())) {
+                out.add(job);
+            }
+        }
+        return out;
     }
 
-    public boolean isReleased() {
-        return released;
+    public boolean holds(JobRow job) {
+        return jobs.containsKey(job.id());
     }
 
     /**
@@ -144,7 +149,12 @@ public final class InFlightRegistry {
      * and release_jobs.sql unnest: {@code ids} and {@code claimedAt}.
      */
     public Map<String, String[]> claims() {
-        List<JobRow> held = new ArrayList<>(jobs.values());
+        return claimsOf(jobs.values());
+    }
+
+    /** These jobs' claims, in the shape of {@link #claims()}. */
+    public static Map<String, String[]> claimsOf(java.util.Collection<JobRow> jobs) {
+        List<JobRow> held = new ArrayList<>(jobs);
         String[] ids = new String[held.size()];
         String[] claimedAt = new String[held.size()];
         for (int i = 0; i < ids.length; i++) {

@@ -2,6 +2,8 @@ package dev.caravan.job;
 
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -49,14 +51,59 @@ public final class JobDispatcher implements Processor {
     // used by a route is stopped with that route, and stopping job-claim at shutdown must not stop
     // the jobs already running
     private final ExecutorService workers;
+    private final Interruptions interruptions;
+    /** Each job's exchange while its route runs, and its thread while that is inside the route. */
+    private final Map<UUID, Run> runs = new ConcurrentHashMap<>();
     private volatile AsyncProducer jobRun;
 
-    public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context, ExecutorService workers) {
+    private static final class Run {
+        final Exchange exchange;
+        volatile Thread thread;
+
+        Run(Exchange exchange, Thread thread) {
+            this.exchange = exchange;
+            this.thread = thread;
+        }
+    }
+
+    public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context, ExecutorService workers,
+                         Interruptions interruptions) {
         this.inFlight = inFlight;
         this.metrics = metrics;
         this.context = context;
         // one thread per running job; a job waiting for its completion to commit holds no thread
         this.workers = workers;
+        this.interruptions = interruptions;
+    }
+
+    /**
+     * Whether a thread is inside the job's route right now. A run with no thread in it (parked in an
+     * asynchronous delay, say) runs no step until Camel resumes it, and once {@link #abandon}ed it
+     * resumes only to skip every step that is left.
+     */
+    public boolean isExecuting(JobRow job) {
+        Run run = runs.get(job.id());
+        return run != null && run.thread != null;
+    }
+
+    /**
+     * Ends a job's run in this process (shutdown, for a job that outlived the drain): no further step
+     * of its route runs (Camel skips every step of an exchange marked route-stop, error handling
+     * included), and the step it is in is cut short: its provider call's connection is closed and its
+     * thread interrupted. Returns false if the job's route had already ended. The run is over once
+     * the job leaves the in-flight registry.
+     */
+    public boolean abandon(JobRow job) {
+        Run run = runs.get(job.id());
+        if (run == null) {
+            return false;
+        }
+        run.exchange.setRouteStop(true);
+        Thread thread = run.thread;
+        if (thread != null) {
+            interruptions.interrupt(thread);
+        }
+        return true;
     }
 
     /** The job-claim route's step: the body is the rows one claim returned (mapped by {@link JobRow.ClaimRows}). */
@@ -100,13 +147,18 @@ public final class JobDispatcher implements Processor {
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
             exchange.getMessage().setBody(payload);
             long started = System.nanoTime();
+            Run run = new Run(exchange, Thread.currentThread());
+            runs.put(job.id(), run);
             // asynchronous: a successful job's route goes on, on thread caravan-completions, once
             // its row is committed, and this thread is free for the next job meanwhile
             jobRun().process(exchange, doneSync -> finish(job, exchange, System.nanoTime() - started));
+            run.thread = null;
         } catch (RuntimeException e) {
             LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
+            runs.remove(job.id());
             inFlight.remove(job);
         } finally {
+            Thread.interrupted(); // an abandoned run's interrupt must not reach the thread's next job
             MDC.clear();
         }
     }
@@ -114,10 +166,11 @@ public final class JobDispatcher implements Processor {
     /** The job's route has ended: count it, say what went wrong, and let the job go. */
     private void finish(JobRow job, Exchange exchange, long nanos) {
         try {
+            runs.remove(job.id());
             release(exchange);
             record(job, exchange, nanos);
-            if (exchange.getException() != null && inFlight.isReleased()) {
-                LOG.info("Job {} ended after shutdown had handed it back to pending; nothing written", job.id());
+            if (exchange.isRouteStop()) {
+                LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
             } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
                         job.id(), exchange.getException().toString());

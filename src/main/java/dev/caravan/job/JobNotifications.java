@@ -57,6 +57,9 @@ public final class JobNotifications extends ServiceSupport {
                     }
                 }
             } catch (SQLException e) {
+                if (thread != Thread.currentThread()) {
+                    return; // stopping: the connection was closed under the wait
+                }
                 if (!failing) {
                     LOG.warn("Not listening for new jobs ({}); claiming falls back to polling until the database is back",
                             e.getMessage());

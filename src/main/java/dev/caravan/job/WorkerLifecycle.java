@@ -1,7 +1,10 @@
 package dev.caravan.job;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
@@ -12,13 +15,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * When claiming starts and stops. Start: only once every route runs, so no job is claimed for a
- * pipeline route that has not started yet. Graceful stop (SIGTERM): before Camel stops any route,
- * stop claiming, let in-flight jobs finish within caravan.shutdown.timeout-seconds, then hand whatever
- * is still running back to pending without spending an attempt. A clean stop leaves no job 'processing'.
+ * pipeline route that has not started yet. Graceful stop (SIGTERM), before Camel stops any route:
+ * <ol>
+ * <li>stop claiming;</li>
+ * <li>let running jobs finish, up to caravan.shutdown.timeout-seconds;</li>
+ * <li>end the run of each job still running ({@link JobDispatcher#abandon}: no further step of it
+ *     runs, its provider call is cut off, its thread interrupted) and wait, up to
+ *     caravan.shutdown.abandon-seconds, until those runs are over;</li>
+ * <li>hand the jobs whose runs are over back to pending, without spending an attempt; a job whose
+ *     run would not end stays 'processing' for the reaper, so it never runs in two places at once;</li>
+ * <li>let the completions already queued be written.</li>
+ * </ol>
+ * Camel then stops the routes and the API, and the database (an embedded one too) stops last.
  */
 public final class WorkerLifecycle extends MainListenerSupport {
 
-    private static final Logger LOG = LoggerFactory.getLogger(WorkerLifecycle.class);
+    private static final Logger LOG = LoggerFactory.getLogger("caravan.shutdown");
 
     @Override
     public void afterStart(BaseMainSupport main) {
@@ -50,7 +62,8 @@ public final class WorkerLifecycle extends MainListenerSupport {
             return;
         }
         InFlightRegistry inFlight = context.getRegistry().lookupByNameAndType("inFlight", InFlightRegistry.class);
-        if (inFlight == null) {
+        JobDispatcher dispatcher = context.getRegistry().lookupByNameAndType("jobDispatcher", JobDispatcher.class);
+        if (inFlight == null || dispatcher == null) {
             return;
         }
         inFlight.stopClaiming();
@@ -59,29 +72,68 @@ public final class WorkerLifecycle extends MainListenerSupport {
         } catch (Exception e) {
             LOG.warn("Could not stop the job-claim route cleanly: {}", e.getMessage());
         }
-        Duration timeout = Duration.ofSeconds(Long.parseLong(
-                context.getPropertiesComponent().resolveProperty("caravan.shutdown.timeout-seconds").orElse("30")));
-        LOG.info("Stopping: claiming stopped, waiting up to {} s for {} in-flight job(s)", timeout.toSeconds(),
-                inFlight.size());
+        Duration timeout = seconds(context, "caravan.shutdown.timeout-seconds", 30);
+        LOG.info("Stopping: claiming stopped, waiting up to {} s for {} running job(s)", timeout.toSeconds(),
+                inFlight.running().size());
+        await(() -> inFlight.running().isEmpty(), timeout);
+
+        List<JobRow> unfinished = inFlight.running();
+        if (!unfinished.isEmpty()) {
+            List<JobRow> ended = abandon(unfinished, dispatcher, seconds(context, "caravan.shutdown.abandon-seconds", 10));
+            handBack(context, ended);
+        } else {
+            LOG.info("Stopping: every running job finished");
+        }
+        // completions already queued are written before the database goes away
+        await(() -> inFlight.running().size() == inFlight.size(), Duration.ofSeconds(10));
+    }
+
+    /** Ends the runs of the jobs still running; returns those whose runs are over. */
+    private static List<JobRow> abandon(List<JobRow> jobs, JobDispatcher dispatcher, Duration grace) {
+        LOG.info("Stopping: ending the run of {} job(s) still running after the drain timeout", jobs.size());
+        for (JobRow job : jobs) {
+            dispatcher.abandon(job);
+        }
+        // over: the route has ended, or no thread is in it (parked, it would only skip its remaining steps)
+        await(() -> jobs.stream().noneMatch(dispatcher::isExecuting), grace);
+        List<JobRow> ended = new ArrayList<>();
+        for (JobRow job : jobs) {
+            if (dispatcher.isExecuting(job)) {
+                LOG.warn("Job {} did not stop within {} s; it stays processing and the reaper will return it"
+                        + " (it is not handed back while it may still be running here)", job.id(), grace.toSeconds());
+            } else {
+                ended.add(job);
+            }
+        }
+        return ended;
+    }
+
+    private static void handBack(CamelContext context, List<JobRow> jobs) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        try (ProducerTemplate producer = context.createProducerTemplate()) {
+            producer.sendBody("direct:job-release", InFlightRegistry.claimsOf(jobs));
+        } catch (Exception e) {
+            LOG.error("Could not hand {} unfinished job(s) back; the reaper will return them: {}", jobs.size(),
+                    e.getMessage());
+        }
+    }
+
+    private static void await(BooleanSupplier done, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(25);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+                return;
             }
         }
-        if (!inFlight.isEmpty()) {
-            try (ProducerTemplate producer = context.createProducerTemplate()) {
-                producer.sendBody("direct:job-release", null);
-                inFlight.markReleased();
-            } catch (Exception e) {
-                LOG.error("Could not hand {} unfinished job(s) back; the reaper will return them: {}", inFlight.size(),
-                        e.getMessage());
-            }
-        } else {
-            LOG.info("Stopping: every in-flight job finished");
-        }
+    }
+
+    private static Duration seconds(CamelContext context, String key, long fallback) {
+        return Duration.ofSeconds(Long.parseLong(context.getPropertiesComponent().resolveProperty(key)
+                .map(String::trim).orElse(String.valueOf(fallback))));
     }
 }

@@ -3,12 +3,14 @@ package dev.caravan.provider;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.caravan.job.Interruptions;
 import org.apache.camel.Service;
 import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.hc.client5.http.classic.ExecChain;
@@ -51,21 +53,31 @@ public final class ProviderHttp implements HttpClientConfigurer, Service {
         }
     }
 
+    /** An HTTP attempt cut off because its job's run was ended (shutdown); never retried in-route. */
+    public static final class CallAbandoned extends InterruptedIOException {
+        CallAbandoned(String provider) {
+            super("the call to " + provider + " was cut off: the worker ended this run (shutting down)");
+        }
+    }
+
     private final String provider;
     private final long timeoutMillis;
     private final int connections;
     private final ScheduledExecutorService timer;
+    private final Interruptions interruptions;
     private final PoolingHttpClientConnectionManager pool;
 
     /**
      * @param connections the pool's size: calls to this provider that may be in flight at once
      * @param timer       runs the deadlines (one thread is enough: a deadline only closes a socket)
+     * @param interruptions where an attempt says how to cut it off when shutdown ends its job's run
      */
-    public ProviderHttp(Provider provider, int connections, ScheduledExecutorService timer) {
+    public ProviderHttp(Provider provider, int connections, ScheduledExecutorService timer, Interruptions interruptions) {
         this.provider = provider.name();
         this.timeoutMillis = provider.timeout().toMillis();
         this.connections = connections;
         this.timer = timer;
+        this.interruptions = interruptions;
         // every connection to one host is one route: the per-route limit is the real one
         this.pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnTotal(connections)
@@ -147,35 +159,50 @@ public final class ProviderHttp implements HttpClientConfigurer, Service {
         }
     }
 
-    /** One HTTP attempt under its deadline: when it passes, the attempt's connection is closed. */
+    /**
+     * One HTTP attempt under its deadline: when it passes, or when shutdown ends the job's run, the
+     * attempt's connection is closed at once, whatever it is waiting for.
+     */
     private final class Attempt {
         private final AtomicBoolean expired = new AtomicBoolean();
+        private final AtomicBoolean abandoned = new AtomicBoolean();
+        private final ExecChain.Scope scope;
         private final ScheduledFuture<?> alarm;
+        private final Interruptions.Registration interruptible;
 
         Attempt(ExecChain.Scope scope) {
-            this.alarm = timer.schedule(() -> {
-                expired.set(true);
-                if (scope.execRuntime instanceof Cancellable cancellable) {
-                    cancellable.cancel(); // closes the connection at once, whatever it is waiting for
-                } else {
-                    scope.execRuntime.discardEndpoint();
-                }
-            }, timeoutMillis, TimeUnit.MILLISECONDS);
+            this.scope = scope;
+            this.alarm = timer.schedule(() -> cut(expired), timeoutMillis, TimeUnit.MILLISECONDS);
+            this.interruptible = interruptions.onInterrupt(() -> cut(abandoned));
+        }
+
+        private void cut(AtomicBoolean why) {
+            why.set(true);
+            if (scope.execRuntime instanceof Cancellable cancellable) {
+                cancellable.cancel();
+            } else {
+                scope.execRuntime.discardEndpoint();
+            }
         }
 
         void finish() {
             alarm.cancel(false);
+            interruptible.close();
         }
 
         IOException failed(IOException e) {
             finish();
-            if (expired.get() && !(e instanceof DeadlineExceeded)) {
-                // not its cause: the route's redelivery would match the closed socket's SocketException
-                DeadlineExceeded timeout = new DeadlineExceeded(provider, timeoutMillis);
-                timeout.addSuppressed(e);
-                return timeout;
+            if (e instanceof DeadlineExceeded || e instanceof CallAbandoned) {
+                return e;
             }
-            return e;
+            // not its cause: the route's redelivery would match the closed socket's SocketException
+            IOException instead = abandoned.get() ? new CallAbandoned(provider)
+                    : expired.get() ? new DeadlineExceeded(provider, timeoutMillis) : null;
+            if (instead == null) {
+                return e;
+            }
+            instead.addSuppressed(e);
+            return instead;
         }
 
         InputStream watch(InputStream in) {
