@@ -1,8 +1,26 @@
 -- Completes a batch of jobs in one statement: job_result, output_files, completed_at,
 -- actual_duration; heartbeat cleared. Each row is fenced on its own claim (still 'processing', this
 -- worker's id, its claim instant); the ids returned are the jobs completed, and a job missing from
--- them had lost its claim (reaped, cancelled, released) and was left untouched. Plain :name
--- parameters (NamedParameterJdbcTemplate, CompletionBatcher).
+-- them had lost its claim (reaped, cancelled, released) and was left untouched. Rows are locked in
+-- id order, the order every many-row write of Caravan's uses, so two of them cannot deadlock (the
+-- heartbeat skips locked rows instead). Plain :name parameters (NamedParameterJdbcTemplate,
+-- CompletionBatcher).
+WITH c AS (
+    SELECT *
+      FROM unnest(CAST(:ids AS uuid[]),
+                  CAST(:claimedAt AS timestamptz[]),
+                  CAST(CAST(:results AS text[]) AS jsonb[]),
+                  CAST(CAST(:files AS text[]) AS jsonb[])) AS c(id, started_at, result, files)
+), owned AS (
+    SELECT j.id
+      FROM job_queue j
+      JOIN c ON c.id = j.id
+     WHERE j.status = 'processing'
+       AND j.worker_id = :workerId
+       AND j.started_at = c.started_at
+     ORDER BY j.id
+       FOR UPDATE OF j
+)
 UPDATE job_queue j
    SET status          = 'completed',
        job_result      = c.result,
@@ -12,12 +30,7 @@ UPDATE job_queue j
        actual_duration = now() - j.started_at,
        heartbeat_at    = NULL,
        updated_at      = now()
-  FROM unnest(CAST(:ids AS uuid[]),
-              CAST(:claimedAt AS timestamptz[]),
-              CAST(CAST(:results AS text[]) AS jsonb[]),
-              CAST(CAST(:files AS text[]) AS jsonb[])) AS c(id, started_at, result, files)
- WHERE j.id = c.id
-   AND j.status = 'processing'
-   AND j.worker_id = :workerId
-   AND j.started_at = c.started_at
+  FROM owned, c
+ WHERE j.id = owned.id
+   AND c.id = owned.id
 RETURNING j.id

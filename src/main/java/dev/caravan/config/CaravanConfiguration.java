@@ -21,6 +21,7 @@ import dev.caravan.job.ClaimScheduler;
 import dev.caravan.job.JobNotifications;
 import dev.caravan.job.CompletionBatcher;
 import dev.caravan.job.FailurePlanner;
+import dev.caravan.job.FreshRedelivery;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.Interruptions;
 import dev.caravan.job.JobDispatcher;
@@ -113,6 +114,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(integer(props, "caravan.retry.max-delay-seconds")),
                 Duration.ofSeconds(integer(props, "caravan.retry.snooze-delay-seconds"))));
         registry.bind("jobResults", new JobResults());
+        registry.bind("freshRedelivery", new FreshRedelivery());
+        registry.bind("reasons", new dev.caravan.job.Reasons());
         registry.bind("apiAuth", apiAuth(props));
         registry.bind("jobRequests", new JobRequests(integer(props, "caravan.api.max-body-bytes")));
         registry.bind("apiResponses", new ApiResponses());

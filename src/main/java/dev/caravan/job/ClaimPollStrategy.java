@@ -37,15 +37,12 @@ public final class ClaimPollStrategy implements PollingConsumerPollStrategy {
 
     @Override
     public boolean rollback(Consumer consumer, Endpoint endpoint, int retryCounter, Exception cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        status.pollFailed(root.getMessage());
+        String reason = Reasons.reason(cause);
+        status.pollFailed(reason);
         if (!failing) {
-            LOG.error("Claiming jobs failed, retrying at every poll: {}", root.getMessage());
+            LOG.error("Claiming jobs failed, retrying at every poll: {}", reason);
         } else {
-            LOG.debug("Claiming jobs still failing: {}", root.getMessage());
+            LOG.debug("Claiming jobs still failing: {}", reason);
         }
         failing = true;
         return false;

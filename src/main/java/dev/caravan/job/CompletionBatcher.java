@@ -228,11 +228,17 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                     LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms (attempt {}{})", n,
                             reason(e), delay, attempt + 1, databaseFault ? ", until the database answers" : " of " + retry.retries());
                 }
-                if (!sleep(delay)) {
-                    fail(batch, e);
-                    return;
+                // a connection that was already dead (terminated while idle in the pool) was evicted with
+                // its failure: the first try again goes at once, on another one
+                boolean deadConnection = attempt == 0 && e.getMostSpecificCause() instanceof java.sql.SQLException sql
+                        && DatabaseFaults.isConnectionLost(sql);
+                if (!deadConnection) {
+                    if (!sleep(delay)) {
+                        fail(batch, e);
+                        return;
+                    }
+                    delay = Math.min(delay * 2, retry.maxDelayMillis());
                 }
-                delay = Math.min(delay * 2, retry.maxDelayMillis());
             } catch (RuntimeException e) {
                 fail(batch, e);
                 return;

@@ -40,6 +40,12 @@ public final class DatabaseFaults {
         return t instanceof SQLException sql && isDatabaseState(sql.getSQLState());
     }
 
+    /** Whether the statement failed because its connection is gone (terminated, server shut down, I/O broken). */
+    public static boolean isConnectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.startsWith("57P0"));
+    }
+
     /**
      * SQLSTATEs of the database's trouble: class 08 (connection), 57P01-57P03 (admin or crash shutdown,
      * cannot connect now), 53300 (too many connections), 40001/40P01 (serialization failure,
