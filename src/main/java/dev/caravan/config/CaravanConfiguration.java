@@ -93,7 +93,11 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 integer(props, "caravan.claim.initial-delay-ms"));
         registry.bind("claimScheduler", claimScheduler);
         if (bool(props, "caravan.claim.listen")) {
-            context.addService(new JobNotifications(database.dataSource(), claimScheduler), true);
+            // LISTEN needs a session: through a transaction-mode pooler only on the direct connection
+            javax.sql.DataSource listening = database.sessionDataSource();
+            if (listening != null) {
+                context.addService(new JobNotifications(listening, claimScheduler), true);
+            }
         }
 
         // health: readiness = the database and its schema; liveness = the claim and heartbeat loops
@@ -141,12 +145,15 @@ public final class CaravanConfiguration implements CamelConfiguration {
             target = JdbcTarget.fromParts(host, text(props, "caravan.db.port"), text(props, "caravan.db.name"), user,
                     password);
         }
+        String direct = text(props, "caravan.db.direct-url");
         return new DatabaseSettings(target,
                 Path.of(text(props, "caravan.db.embedded.data-dir")),
                 integer(props, "caravan.db.embedded.port"),
                 integer(props, "caravan.db.pool-size"),
                 Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")).toMillis(),
-                bool(props, "caravan.db.debug-queries"));
+                bool(props, "caravan.db.debug-queries"),
+                Pooler.mode(text(props, "caravan.db.pooler")),
+                direct.isBlank() ? null : JdbcTarget.parse(direct, user, password));
     }
 
     /**

