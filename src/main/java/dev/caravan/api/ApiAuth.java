@@ -17,11 +17,21 @@ public final class ApiAuth {
         this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
-    public boolean isOpen() {
-        return keys.isEmpty();
-    }
+    /** URL parameters that look like a credential: never accepted, even next to a valid header. */
+    private static final java.util.regex.Pattern KEY_IN_URL = java.util.regex.Pattern.compile(
+            "(?i)(?:^|&)(authorization|api[_-]?key|access[_-]?token|token|key)=");
 
-    public void check(String authorization) {
+    /**
+     * @param authorization the Authorization header as the client sent it
+     * @param query         the URL's raw query: the HTTP server also maps its parameters to headers, so a
+     *                      key sent as ?Authorization=... would otherwise pass for the header
+     */
+    public void check(String authorization, String query) {
+        if (query != null && KEY_IN_URL.matcher(query).find()) {
+            // a key in a URL ends up in proxy logs and browser history: refused even when valid
+            throw new ApiException(400, "KEY_IN_URL", "query", "credentials must not travel in the URL; send the API key"
+                    + " as the header 'Authorization: Bearer <key>' (and change a key that was sent this way)");
+        }
         if (keys.isEmpty()) {
             return;
         }

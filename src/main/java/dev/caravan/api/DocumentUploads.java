@@ -127,9 +127,10 @@ public final class DocumentUploads {
     }
 
     private Map<String, Object> check(String part, DataHandler handler) throws IOException {
-        String original = handler.getName() == null ? part : handler.getName();
-        String safe = Path.of(original.replace('\\', '/')).getFileName().toString()
-                .replaceAll("[^A-Za-z0-9._-]", "_");
+        // control characters (a NUL above all) never reach a path, a row or a log line
+        String original = (handler.getName() == null ? part : handler.getName()).replaceAll("\\p{Cntrl}", "_");
+        String base = original.replace('\\', '/');
+        String safe = base.substring(base.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
         if (safe.isBlank() || safe.startsWith(".")) {
             safe = "file" + safe;
         }

@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -35,10 +36,15 @@ public final class JobRequests {
         this.maxBodyBytes = maxBodyBytes;
         this.json = dev.caravan.config.Json.mapper().copy();
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
+        // one JSON document: "{...} xyz" is refused, not read as "{...}"
+        json.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
-    /** The body of POST /api/jobs (JSON only: 415 otherwise); the Idempotency-Key header counts as idempotency_key. */
-    public JobSubmission parse(String contentType, String body, String idempotencyHeader) {
+    /**
+     * The body of POST /api/jobs (JSON only: 415 otherwise), as the bytes that came, so that invalid
+     * UTF-8 is refused rather than decoded into U+FFFD; the Idempotency-Key header counts as idempotency_key.
+     */
+    public JobSubmission parse(String contentType, byte[] body, String idempotencyHeader) {
         if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
             throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
                     "send the job as application/json, not " + (contentType == null ? "nothing" : contentType));
@@ -47,10 +53,14 @@ public final class JobRequests {
     }
 
     JobSubmission parse(String body, String idempotencyHeader) {
-        if (body == null || body.isBlank()) {
+        return parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8), idempotencyHeader);
+    }
+
+    JobSubmission parse(byte[] body, String idempotencyHeader) {
+        if (body == null || body.length == 0) {
             throw ApiException.invalid("body", "a JSON object describing the job is required");
         }
-        if (body.length() > maxBodyBytes) {
+        if (body.length > maxBodyBytes) {
             throw new ApiException(413, "TOO_LARGE", "body", "the request body is larger than " + maxBodyBytes + " bytes");
         }
         JsonNode root;
@@ -58,9 +68,18 @@ public final class JobRequests {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
             throw ApiException.invalid("body", "not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiException.invalid("body", "cannot be read: " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
+        if (root == null || root.isMissingNode()) {
+            throw ApiException.invalid("body", "a JSON object describing the job is required");
+        }
+        if (!root.isObject()) {
             throw ApiException.invalid("body", "must be a JSON object");
+        }
+        storable(root, "");
+        if (idempotencyHeader != null) {
+            storable(idempotencyHeader, "Idempotency-Key");
         }
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -161,10 +180,54 @@ public final class JobRequests {
         if (node == null || node.isNull()) {
             return null;
         }
+        OffsetDateTime at;
         try {
-            return OffsetDateTime.parse(node.asText()).toString();
+            at = OffsetDateTime.parse(node.asText());
         } catch (DateTimeParseException e) {
             throw ApiException.invalid("scheduled_at", "an ISO-8601 time with offset, e.g. 2026-01-31T09:00:00Z");
+        }
+        // PostgreSQL's timestamptz ends in the year 294276; a job date past 9999 is a mistake anyway
+        if (at.getYear() < 1970 || at.getYear() > 9999) {
+            throw ApiException.invalid("scheduled_at", "must be between the years 1970 and 9999, was " + shorten(node.asText()));
+        }
+        return at.toString();
+    }
+
+    /**
+     * Every string and key of the document as PostgreSQL can store it: text and jsonb hold no NUL
+     * character, and jsonb no lone UTF-16 surrogate. Refused naming where it is (payload.note, name).
+     */
+    private static void storable(JsonNode node, String path) {
+        if (node.isTextual()) {
+            storable(node.textValue(), path.isEmpty() ? "body" : path);
+        } else if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                String at = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                storable(field.getKey(), (path.isEmpty() ? "" : path + ".") + "(a key)");
+                storable(field.getValue(), at);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                storable(node.get(i), path + "[" + i + "]");
+            }
+        }
+    }
+
+    private static void storable(String text, String field) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == 0) {
+                throw ApiException.invalid(shorten(field), "holds a NUL character (\\u0000), which PostgreSQL cannot store");
+            }
+            if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1));
+                if (!paired) {
+                    throw ApiException.invalid(shorten(field), "holds a lone UTF-16 surrogate, which is not a character");
+                }
+                i++;
+            }
         }
     }
 

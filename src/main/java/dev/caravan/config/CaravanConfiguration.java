@@ -121,6 +121,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("freshRedelivery", new FreshRedelivery());
         registry.bind("reasons", new dev.caravan.job.Reasons());
         registry.bind("apiAuth", apiAuth(props));
+        registry.bind("managementGuard", new dev.caravan.health.ManagementGuard(list(text(props, "caravan.management.keys"))));
         registry.bind("jobRequests", new JobRequests(integer(props, "caravan.api.max-body-bytes")));
         registry.bind("apiResponses", new ApiResponses());
         registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),

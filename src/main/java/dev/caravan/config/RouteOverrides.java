@@ -95,9 +95,19 @@ public final class RouteOverrides {
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
         factory.setNamespaceAware(true);
         factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        javax.xml.parsers.DocumentBuilder builder = factory.newDocumentBuilder();
+        // the parser's default handler prints "[Fatal Error] file.xml:6:5: ..." on stderr before the
+        // exception: the one line Caravan says about a broken route file is enough
+        builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler() {
+            @Override
+            public void fatalError(org.xml.sax.SAXParseException e) throws org.xml.sax.SAXException {
+                throw e;
+            }
+        });
+        org.w3c.dom.Document document = builder.parse(file.toFile());
         List<String> ids = new ArrayList<>();
         for (String tag : List.of("route", "routeConfiguration")) {
-            NodeList nodes = factory.newDocumentBuilder().parse(file.toFile()).getElementsByTagNameNS("*", tag);
+            NodeList nodes = document.getElementsByTagNameNS("*", tag);
             for (int i = 0; i < nodes.getLength(); i++) {
                 String id = ((Element) nodes.item(i)).getAttribute("id");
                 if (!id.isBlank()) {

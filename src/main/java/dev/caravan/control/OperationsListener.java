@@ -5,7 +5,9 @@ import java.lang.management.ManagementFactory;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import dev.caravan.api.ServerRefusals;
 import dev.caravan.health.HealthEndpoint;
+import dev.caravan.health.ManagementGuard;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
@@ -13,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Once Camel runs: adds GET /health to the management server and registers the worker MBean
+ * Once Camel runs: guards the management server (ManagementGuard), adds GET /health to it and registers the worker MBean
  * (when JMX is on); takes the MBean away again on stop.
  */
 public final class OperationsListener extends MainListenerSupport {
@@ -25,8 +27,13 @@ public final class OperationsListener extends MainListenerSupport {
     @Override
     public void afterStart(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
+        if (flag(context, "camel.server.enabled")) {
+            ServerRefusals.install(context, flag(context, "camel.management.enabled") ? Integer.parseInt(context
+                    .getPropertiesComponent().resolveProperty("camel.management.port").orElse("-1").trim()) : -1);
+        }
         if (flag(context, "camel.management.enabled")) {
             int port = Integer.parseInt(context.getPropertiesComponent().resolveProperty("camel.management.port").orElse("8080"));
+            context.getRegistry().lookupByNameAndType("managementGuard", ManagementGuard.class).install(context, port);
             context.getRegistry().lookupByNameAndType("healthEndpoint", HealthEndpoint.class).install(context, port);
         }
         if (flag(context, "camel.main.jmx-enabled") || flag(context, "camel.main.jmxEnabled")) {

@@ -35,7 +35,19 @@ public final class ProviderErrors {
 
     /** The failure for an answer outside 2xx. */
     public static JobFailureException status(Provider p, int status, String body, Duration retryAfter) {
+        return status(p, status, body, retryAfter, null);
+    }
+
+    /** The same, with the answer's Location header (a redirect's target). */
+    public static JobFailureException status(Provider p, int status, String body, Duration retryAfter, String location) {
         boolean gw = Provider.GATEWAY.equals(p.name());
+        if (status >= 300 && status < 400) {
+            // redirects are not followed (a provider's address must be its API's, and a redirect could
+            // lead a call anywhere): a configuration to fix, not a failure to retry
+            return fail("PROVIDER_REDIRECT", FailureKind.PERMANENT, p.name() + " answered HTTP " + status + " redirecting to "
+                    + (location == null ? "(no Location)" : Webhooks.redact(location)) + ": check " + p.setting()
+                    + " and the provider's base URL", p, status, null);
+        }
         String said = p.name() + " answered HTTP " + status + detail(body);
         if (status == 429) {
             Duration wait = retryAfter != null ? retryAfter : Duration.ofSeconds(30);

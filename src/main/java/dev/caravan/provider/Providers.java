@@ -218,7 +218,8 @@ public final class Providers {
             spooled.delete();
         }
         exchange.getMessage().setBody(snippet);
-        JobFailureException failure = ProviderErrors.status(p, status, snippet, retryAfter);
+        JobFailureException failure = ProviderErrors.status(p, status, snippet, retryAfter,
+                exchange.getMessage().getHeader("Location", String.class));
         counter(name, outcome(failure.code())).increment();
         throw redact(failure);
     }
@@ -312,7 +313,7 @@ public final class Providers {
             case "PROVIDER_TIMEOUT", "GW_TIMEOUT" -> "timeout";
             case "PROVIDER_UNAVAILABLE" -> "unavailable";
             case "PROVIDER_5XX", "GW_5XX" -> "server_error";
-            case "PROVIDER_BAD_RESPONSE", "RESPONSE_TOO_LARGE" -> "bad_response";
+            case "PROVIDER_BAD_RESPONSE", "RESPONSE_TOO_LARGE", "PROVIDER_REDIRECT" -> "bad_response";
             case "PROVIDER_NOT_CONFIGURED" -> "not_configured";
             default -> "client_error";
         };

@@ -85,12 +85,18 @@ public final class Webhooks {
         return result;
     }
 
-    /** A URL without its query and fragment: a signed URL's signature never reaches a row or a log. */
+    /**
+     * A URL without its credentials, query and fragment: a signed URL's signature or a password never
+     * reaches a row or a log. A relative one (a Location header) keeps only its path.
+     */
     public static String redact(String url) {
         try {
-            URI uri = URI.create(url);
-            return uri.getScheme() + "://" + uri.getRawAuthority().replaceAll("^.*@", "")
-                    + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?…");
+            URI uri = URI.create(url.trim());
+            String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+            if (uri.getScheme() == null || uri.getRawAuthority() == null) {
+                return path.isEmpty() ? "(a relative URL)" : path;
+            }
+            return uri.getScheme() + "://" + uri.getRawAuthority().replaceAll("^.*@", "") + path;
         } catch (RuntimeException e) {
             return "(unreadable URL)";
         }

@@ -389,6 +389,86 @@ class ApiIT {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+            a NUL in a payload value      | {"type": "test_noop", "payload": {"note": "a\\u0000b"}}     | payload.note
+            a NUL in a payload key        | {"type": "test_noop", "payload": {"a\\u0000": 1}}           | payload.(a key)
+            a NUL in the name             | {"type": "test_noop", "payload": {}, "name": "x\\u0000"}    | name
+            a NUL in the idempotency key  | {"type": "test_noop", "payload": {}, "idempotency_key": "k\\u0000"} | idempotency_key
+            a lone surrogate              | {"type": "test_noop", "payload": {"t": "\\ud800"}}          | payload.t
+            a date PostgreSQL cannot hold | {"type": "test_noop", "payload": {}, "scheduled_at": "+275760-09-13T00:00:00Z"} | scheduled_at
+            text after the document       | {"type": "test_noop", "payload": {}} xyz                     | body
+            """)
+    void badSubmissionsAreRefusedWith400NamingTheField(String what, String body, String field) throws Exception {
+        long jobs = db.count("SELECT count(*) FROM job_queue");
+        HttpResponse<String> r = post("/api/jobs", body);
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(json(r).get("error").get("field").asText()).isEqualTo(field);
+        assertThat(db.count("SELECT count(*) FROM job_queue")).as("no job").isEqualTo(jobs);
+    }
+
+    @Test
+    void invalidUtf8IsRefusedNotStoredAsReplacementCharacters() throws Exception {
+        byte[] body = "{\"type\": \"test_noop\", \"payload\": {\"t\": \"\u00ff\"}}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs"))
+                .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(json(r).get("error").get("message").asText()).contains("UTF-8");
+    }
+
+    @Test
+    void aKeyInTheUrlIsRefusedEvenWhenItIsValid() throws Exception {
+        long jobs = db.count("SELECT count(*) FROM job_queue");
+        String key = java.net.URLEncoder.encode("Bearer " + KEY, java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> submit = call("POST", "/api/jobs?Authorization=" + key, "{\"type\": \"test_noop\", \"payload\": {}}",
+                "Content-Type", "application/json");
+        HttpResponse<String> queues = call("GET", "/api/queues?Authorization=" + key, null);
+        HttpResponse<String> both = call("GET", "/api/queues?api_key=" + KEY, null, "Authorization", "Bearer " + KEY);
+
+        assertThat(submit.statusCode()).isEqualTo(400);
+        assertThat(json(submit).get("error").get("code").asText()).isEqualTo("KEY_IN_URL");
+        assertThat(queues.statusCode()).isEqualTo(400);
+        assertThat(both.statusCode()).as("refused next to a valid header too").isEqualTo(400);
+        assertThat(db.count("SELECT count(*) FROM job_queue")).isEqualTo(jobs);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} {1} → {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "DELETE, /api/jobs/00000000-0000-0000-0000-000000000000, 405",
+            "PUT, /api/jobs, 405",
+            "GET, /api/jobs/00000000-0000-0000-0000-000000000000/cancel, 405",
+            "TRACE, /api/jobs, 405",
+            "GET, /classify-documents-async, 405",
+            "GET, /no/such/path, 404",
+    })
+    void refusalsBeforeAnyRouteAreJsonToo(String method, String path, int status) throws Exception {
+        HttpResponse<String> r = call(method, path, null, "Authorization", "Bearer " + KEY);
+        assertThat(r.statusCode()).isEqualTo(status);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+        assertThat(json(r).get("error").get("message").asText()).isNotBlank();
+    }
+
+    @Test
+    void hostileUploadFileNamesAreAnsweredWithJson() throws Exception {
+        HttpResponse<String> nul = upload("/api/documents", new String[] {"file", "a\u0000b.pdf", "application/pdf", "%PDF-1.4 x"});
+        assertThat(nul.statusCode()).as(nul.body()).isEqualTo(202);
+        String stored = db.text("SELECT job_payload ->> 'file_name' FROM job_queue WHERE id = ?",
+                UUID.fromString(json(nul).get("job_id").asText()));
+        assertThat(stored).doesNotContain("\u0000");
+        // a name too long for the multipart decoder is refused, else cut: either way a JSON answer
+        HttpResponse<String> longName = upload("/api/documents", new String[] {"file", "n".repeat(5000) + ".pdf", "application/pdf", "x"});
+        assertThat(longName.statusCode()).isIn(202, 400);
+        JsonNode answer = json(longName);
+        if (longName.statusCode() == 202) {
+            assertThat(db.text("SELECT job_payload ->> 'file_name' FROM job_queue WHERE id = ?",
+                    UUID.fromString(answer.get("job_id").asText()))).hasSizeLessThanOrEqualTo(120);
+        } else {
+            assertThat(answer.get("error").get("code").asText()).isEqualTo("BAD_REQUEST");
+        }
+    }
+
     @Test
     void seedAliasTakesABatchAsOneJob() throws Exception {
         HttpResponse<String> r = upload("/classify-documents-async",

@@ -40,7 +40,9 @@ class AuditCleanupIT {
                 + " SELECT 'test_noop', 'old ' || n, '{}', (ARRAY['completed','failed','cancelled'])[1 + n % 3],"
                 + " now() - interval '40 days' FROM generate_series(1, 250) n");
         UUID recent = finished("completed", "1 day");
-        UUID oldButNeeded = finished("failed", "90 days");
+        // completed, not failed: a pending job waiting on a failed one would be failed by the reaper
+        // (DEPENDENCY_FAILED) meanwhile, and then nothing would need the old job any more
+        UUID oldButNeeded = finished("completed", "90 days");
         UUID waiting = db.insert("test_noop", null, "{}",
                 "scheduled_at = now() + interval '1 day'; depends_on = ARRAY['" + oldButNeeded + "']::uuid[]");
 

@@ -68,7 +68,7 @@ class WebhookIT {
 
         assertThat(done.status()).isEqualTo("completed");
         assertThat(done.result().path("status").asInt()).isEqualTo(204);
-        assertThat(done.result().path("url").asText()).isEqualTo(receiver.baseUrl() + "/hooks/ok?…");
+        assertThat(done.result().path("url").asText()).as("without its query").isEqualTo(receiver.baseUrl() + "/hooks/ok");
         LoggedRequest request = receiver.findAll(postRequestedFor(urlPathEqualTo("/hooks/ok"))).get(0);
         String body = request.getBodyAsString();
         assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body)).isEqualTo(
