@@ -88,6 +88,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                         integer(props, "caravan.write-back.retries"), integer(props, "caravan.write-back.retry-delay-ms"),
                         integer(props, "caravan.write-back.max-retry-delay-ms"))));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
+        registry.bind("workerRegistry", new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight, hostName()));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));
@@ -108,6 +109,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("workerLoopsHealthCheck", loops);
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
                 concurrency, interruptions);
+        providers.deadAfter(Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")));
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
         Map<String, String> derived = new java.util.TreeMap<>();

@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import dev.caravan.enrich.DocumentSource;
 import dev.caravan.job.Interruptions;
+import dev.caravan.outbound.OutboundPolicy;
 import dev.caravan.provider.ChatCompletions;
 import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
@@ -51,8 +52,12 @@ final class ProviderConfiguration {
         if (deadlines instanceof ScheduledThreadPoolExecutor pool) {
             pool.setRemoveOnCancelPolicy(true); // most deadlines are cancelled: do not keep them queued
         }
+        // a webhook's address comes with its job, so from whoever may submit jobs: checked (OUTBOUND_ALLOW)
+        OutboundPolicy outbound = new OutboundPolicy(list(text(props, "caravan.outbound.allow")));
+        registry.bind("outboundPolicy", outbound);
         for (Provider p : List.of(vision, openai, gateway, webhook)) {
-            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines, interruptions);
+            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines, interruptions,
+                    p == webhook ? outbound : null);
             context.addService(http, true);
             registry.bind(httpBean(p.name()), http);
             providers.http(http);
@@ -61,7 +66,7 @@ final class ProviderConfiguration {
         registry.bind("documentSource", new DocumentSource(Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.documents.max-bytes")),
                 Set.copyOf(list(text(props, "caravan.api.upload.allowed-types") + "," + text(props, "caravan.pipelines.ocr-types"))),
-                Duration.ofMillis(integer(props, "caravan.documents.download-timeout-ms"))));
+                Duration.ofMillis(integer(props, "caravan.documents.download-timeout-ms")), outbound));
         registry.bind("googleVision", new GoogleVision(vision, integer(props, "caravan.providers.google-vision.max-pages")));
         registry.bind("llm", new ChatCompletions(openai, new ChatCompletions.Settings(
                 text(props, "caravan.providers.openai.model"),

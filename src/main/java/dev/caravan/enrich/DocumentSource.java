@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +17,16 @@ import java.util.Set;
 
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
+import dev.caravan.outbound.OutboundPolicy;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * Gets a pipeline's document from its payload, in the three forms the seeds use: inline base64
@@ -34,14 +41,32 @@ public final class DocumentSource {
     private final long maxBytes;
     private final Set<String> supportedTypes;
     private final Duration timeout;
-    private final HttpClient http;
+    private final CloseableHttpClient http;
 
-    public DocumentSource(Path storageRoot, long maxBytes, Set<String> supportedTypes, Duration timeout) {
+    /**
+     * @param outbound where a file_url may point (it comes from the job's payload): its host is resolved
+     *                 and checked before any connection, and so is each redirect's
+     */
+    public DocumentSource(Path storageRoot, long maxBytes, Set<String> supportedTypes, Duration timeout,
+                          OutboundPolicy outbound) {
         this.storageRoot = storageRoot.toAbsolutePath().normalize();
         this.maxBytes = maxBytes;
         this.supportedTypes = supportedTypes;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+        Timeout wait = Timeout.ofMilliseconds(timeout.toMillis());
+        this.http = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setDnsResolver(outbound)
+                        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(wait).setSocketTimeout(wait).build())
+                        .setMaxConnTotal(200).setMaxConnPerRoute(50)
+                        .useSystemProperties()
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(wait).setConnectionRequestTimeout(wait)
+                        .setMaxRedirects(5).build())
+                .disableCookieManagement()
+                .disableAutomaticRetries()
+                .evictIdleConnections(TimeValue.ofSeconds(30))
+                .build();
     }
 
     public Document load(Map<String, Object> payload) {
@@ -134,50 +159,64 @@ public final class DocumentSource {
     private Document download(String url, String mime) {
         URI uri;
         try {
-            uri = URI.create(url);
+            uri = URI.create(url.trim());
         } catch (IllegalArgumentException e) {
             throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url is not a URL");
         }
         String scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url must be http or https, not " + scheme);
+        if ((!scheme.equals("http") && !scheme.equals("https")) || uri.getHost() == null) {
+            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url must be an http or https URL, not " + scheme);
         }
         String shown = redact(uri);
+        HttpGet get = new HttpGet(withoutUserInfo(uri));
+        if (uri.getRawUserInfo() != null) {
+            // user:pass@ in the URL is sent as Basic authentication (and never shown)
+            get.setHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    java.net.URLDecoder.decode(uri.getRawUserInfo(), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8)));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
         Path temp = null;
-        try {
-            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream body = response.body()) {
-                int status = response.statusCode();
-                if (status >= 500 || status == 429 || status == 408) {
-                    throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
-                            shown + " answered " + status, "storage", status, null, null);
-                }
-                if (status >= 400) {
-                    throw new JobFailureException("DOCUMENT_NOT_FOUND", FailureKind.PERMANENT,
-                            shown + " answered " + status + " (expired or wrong URL?)", "storage", status, null, null);
-                }
-                // streamed to a temporary file, cut off at the limit: a large download costs no memory
-                temp = Files.createTempFile("caravan-download-", ".bin");
-                long size = copy(body, temp, maxBytes);
-                if (size > maxBytes) {
-                    throw permanent("DOCUMENT_TOO_LARGE", shown + " is larger than " + maxBytes + " bytes");
-                }
-                String type = mime != null ? mime : response.headers().firstValue("Content-Type").orElse(null);
-                Document document = Document.temporary(temp, size, checkedType(head(temp), size, type, shown), shown);
-                temp = null;
-                return document;
+        try (ClassicHttpResponse response = http.executeOpen(null, get, null)) {
+            int status = response.getCode();
+            if (status >= 500 || status == 429 || status == 408) {
+                throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                        shown + " answered " + status, "storage", status, null, null);
             }
-        } catch (HttpTimeoutException e) {
+            if (status >= 400 || status < 200 || status >= 300) {
+                throw new JobFailureException("DOCUMENT_NOT_FOUND", FailureKind.PERMANENT,
+                        shown + " answered " + status + (status >= 300 && status < 400 ? " (too many redirects)"
+                                : " (expired or wrong URL?)"), "storage", status, null, null);
+            }
+            // streamed to a temporary file, cut off at the limit and at the deadline: a large or a
+            // dripping download costs no memory and cannot hold the job past the timeout
+            temp = Files.createTempFile("caravan-download-", ".bin");
+            InputStream body = response.getEntity() == null ? InputStream.nullInputStream() : response.getEntity().getContent();
+            long size = copy(body, temp, maxBytes, deadline);
+            if (size < 0 || size > maxBytes) {
+                // the connection is dropped, not read to its end (closing the stream would read the rest)
+                get.cancel();
+            }
+            body.close();
+            if (size < 0) {
+                throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                        shown + " sent no complete document within " + timeout.toMillis() + " ms", "storage", null, null, null);
+            }
+            if (size > maxBytes) {
+                throw permanent("DOCUMENT_TOO_LARGE", shown + " is larger than " + maxBytes + " bytes");
+            }
+            String type = mime != null ? mime
+                    : response.getFirstHeader("Content-Type") == null ? null : response.getFirstHeader("Content-Type").getValue();
+            Document document = Document.temporary(temp, size, checkedType(head(temp), size, type, shown), shown);
+            temp = null;
+            return document;
+        } catch (OutboundPolicy.OutboundRefused e) {
+            throw new JobFailureException("OUTBOUND_REFUSED", FailureKind.PERMANENT, "job_payload.file_url: " + e.getMessage());
+        } catch (java.net.SocketTimeoutException e) {
             throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, shown + " timed out after " + timeout,
                     "storage", null, null, null);
         } catch (IOException e) {
             throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
                     "cannot download " + shown + ": " + e.getClass().getSimpleName(), "storage", null, null, null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, "interrupted", "storage", null, null,
-                    null);
         } finally {
             if (temp != null) {
                 try {
@@ -189,8 +228,19 @@ public final class DocumentSource {
         }
     }
 
-    /** Copies at most limit + 1 bytes (enough to tell the document is too large); returns how many. */
-    private static long copy(InputStream in, Path target, long limit) throws IOException {
+    private static URI withoutUserInfo(URI uri) {
+        if (uri.getRawUserInfo() == null) {
+            return uri;
+        }
+        return URI.create(uri.getScheme() + "://" + uri.getRawAuthority().replaceAll("^.*@", "")
+                + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()));
+    }
+
+    /**
+     * Copies at most limit + 1 bytes (enough to tell the document is too large); returns how many, or
+     * -1 once the deadline (System.nanoTime) has passed.
+     */
+    private static long copy(InputStream in, Path target, long limit, long deadline) throws IOException {
         long total = 0;
         byte[] buffer = new byte[64 * 1024];
         try (OutputStream out = Files.newOutputStream(target)) {
@@ -198,6 +248,9 @@ public final class DocumentSource {
             while (total <= limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit + 1 - total))) > 0) {
                 out.write(buffer, 0, n);
                 total += n;
+                if (System.nanoTime() > deadline) {
+                    return -1;
+                }
             }
         }
         return total;

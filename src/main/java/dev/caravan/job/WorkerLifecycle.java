@@ -86,6 +86,15 @@ public final class WorkerLifecycle extends MainListenerSupport {
         }
         // completions already queued are written before the database goes away
         await(() -> inFlight.running().size() == inFlight.size(), Duration.ofSeconds(10));
+        WorkerRegistry registry = context.getRegistry().lookupByNameAndType("workerRegistry", WorkerRegistry.class);
+        if (registry != null) {
+            try {
+                registry.stopped(); // gone from caravan_workers, with any provider lease it held
+            } catch (RuntimeException e) {
+                LOG.warn("Could not remove this worker from caravan_workers ({}); it will show as gone once stale",
+                        Reasons.reason(e));
+            }
+        }
     }
 
     /** Ends the runs of the jobs still running; returns those whose runs are over. */

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
+import dev.caravan.outbound.OutboundPolicy;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.http.base.HttpOperationFailedException;
 
@@ -79,6 +80,9 @@ public final class ProviderErrors {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof JobFailureException f) {
                 return f;
+            }
+            if (t instanceof OutboundPolicy.OutboundRefused refused) {
+                return fail("OUTBOUND_REFUSED", FailureKind.PERMANENT, refused.getMessage(), p, null, null);
             }
             if (t instanceof CallNotPermittedException) {
                 return fail("CIRCUIT_OPEN", FailureKind.SNOOZE, p.name() + " is failing: its circuit breaker is open",

@@ -37,7 +37,7 @@ public final class Providers {
 
     /** Outcomes counted per provider: caravan_provider_calls_total{provider, outcome}. */
     public static final List<String> OUTCOMES = List.of("ok", "client_error", "server_error", "timeout", "unavailable",
-            "bad_response", "rate_limited", "circuit_open", "not_configured", "error");
+            "bad_response", "rate_limited", "circuit_open", "not_configured", "refused", "error");
     static final String LEASE = "caravanProviderLease";
     static final String STARTED = "caravanProviderCallStarted";
     /** Header set by a capture when the answer was larger than allowed; its value is the limit. */
@@ -55,6 +55,7 @@ public final class Providers {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Long> lastRefusal = new ConcurrentHashMap<>();
     private final Map<String, ProviderHttp> clients = new ConcurrentHashMap<>();
+    private volatile int deadAfterMillis = 120_000;
     private volatile MeterRegistry registry;
 
     public Providers(Collection<Provider> all, DataSource dataSource, String workerId, CamelContext context) {
@@ -84,6 +85,11 @@ public final class Providers {
             }
             callTimer(p.name());
         }
+    }
+
+    /** After how long without a heartbeat a worker is dead, so its leases are given back (the heartbeat timeout). */
+    public void deadAfter(Duration timeout) {
+        this.deadAfterMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     }
 
     /** The provider's HTTP client, so its pool shows in the worker's configuration. */
@@ -142,7 +148,7 @@ public final class Providers {
         int leaseMs = (int) Math.min(Integer.MAX_VALUE, p.timeout().toMillis() + 30_000);
         while (true) {
             Map<String, Object> row = jdbc.queryForMap(ACQUIRE, name, workerId,
-                    jobId == null ? null : UUID.fromString(jobId.toString()), leaseMs);
+                    jobId == null ? null : UUID.fromString(jobId.toString()), leaseMs, deadAfterMillis);
             Object lease = row.get("lease_id");
             int waitMs = ((Number) row.get("retry_after_ms")).intValue();
             if (lease != null || waitMs == 0) {
@@ -315,6 +321,7 @@ public final class Providers {
             case "PROVIDER_5XX", "GW_5XX" -> "server_error";
             case "PROVIDER_BAD_RESPONSE", "RESPONSE_TOO_LARGE", "PROVIDER_REDIRECT" -> "bad_response";
             case "PROVIDER_NOT_CONFIGURED" -> "not_configured";
+            case "OUTBOUND_REFUSED" -> "refused";
             default -> "client_error";
         };
     }

@@ -32,7 +32,10 @@ public final class Webhooks {
         this.provider = provider;
     }
 
-    /** The target from job_payload.url: http(s) only. */
+    /**
+     * The target from job_payload.url: http(s) only, without credentials (user:pass@ is sent as Basic
+     * authentication instead, see {@link #authorization}).
+     */
     public String url(Map<String, Object> payload) {
         if (!(payload.get("url") instanceof String url) || url.isBlank()) {
             throw invalid("job_payload.url is required (the address to notify)");
@@ -47,7 +50,25 @@ public final class Webhooks {
         if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
             throw invalid("job_payload.url must be an http or https URL");
         }
-        return uri.toString();
+        if (uri.getRawUserInfo() == null) {
+            return uri.toString();
+        }
+        return uri.getScheme() + "://" + uri.getRawAuthority().replaceAll("^.*@", "")
+                + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    /** The Authorization header for credentials in job_payload.url (user:pass@host), or null without any. */
+    public String authorization(Map<String, Object> payload) {
+        if (!(payload.get("url") instanceof String url)) {
+            return null;
+        }
+        try {
+            String info = URI.create(url.trim()).getRawUserInfo();
+            return info == null ? null : "Basic " + java.util.Base64.getEncoder().encodeToString(
+                    java.net.URLDecoder.decode(info, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** The body sent: job_payload.body (any JSON), else the whole payload without the url. */

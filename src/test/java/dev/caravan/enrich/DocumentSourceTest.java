@@ -62,6 +62,35 @@ class DocumentSourceTest {
             ex.sendResponseHeaders(200, -1);
             ex.close();
         });
+        server.createContext("/drip", ex -> {
+            // the headers at once, then a byte every 200 ms: each read is in time, the whole never is
+            ex.getResponseHeaders().add("Content-Type", "application/pdf");
+            ex.sendResponseHeaders(200, 0);
+            try {
+                for (int i = 0; i < 50; i++) {
+                    ex.getResponseBody().write('%');
+                    ex.getResponseBody().flush();
+                    Thread.sleep(200);
+                }
+            } catch (InterruptedException | java.io.IOException ignored) {
+                // the client gave up
+            }
+            ex.close();
+        });
+        server.createContext("/basic", ex -> {
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            boolean ok = ("Basic " + Base64.getEncoder().encodeToString("reader:pa ss".getBytes())).equals(auth);
+            ex.sendResponseHeaders(ok ? 200 : 401, ok ? PDF.length : -1);
+            if (ok) {
+                ex.getResponseBody().write(PDF);
+            }
+            ex.close();
+        });
+        server.createContext("/to-metadata", ex -> {
+            ex.getResponseHeaders().add("Location", "http://169.254.169.254/latest/meta-data/");
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
         base = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -73,7 +102,9 @@ class DocumentSourceTest {
     }
 
     private DocumentSource source() {
-        return new DocumentSource(storage, 1000, Set.of("application/pdf", "image/png"), Duration.ofMillis(800));
+        // the test server is on loopback, which a payload's URL may reach only when allowed
+        return new DocumentSource(storage, 1000, Set.of("application/pdf", "image/png"), Duration.ofMillis(800),
+                new dev.caravan.outbound.OutboundPolicy(java.util.List.of("127.0.0.1/32")));
     }
 
     private JobFailureException failure(Map<String, Object> payload) {
@@ -151,6 +182,39 @@ class DocumentSourceTest {
         assertThat(failure(Map.of("file_url", "file:///etc/passwd")).code()).isEqualTo("DOCUMENT_UNREADABLE");
         JobFailureException refused = failure(Map.of("file_url", "http://127.0.0.1:1/x.pdf"));
         assertThat(refused.kind()).isEqualTo(FailureKind.RETRYABLE);
+    }
+
+    @Test
+    void aDownloadThatDripsIsCutOffAtTheDeadline() {
+        long started = System.nanoTime();
+        JobFailureException drip = failure(Map.of("file_url", base + "/drip"));
+        assertThat(drip.code()).isEqualTo("DOCUMENT_FETCH_FAILED");
+        assertThat(drip.getMessage()).contains("within 800 ms");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the 800 ms deadline and one packet").isLessThan(Duration.ofMillis(2500));
+    }
+
+    @Test
+    void credentialsInTheUrlAreSentAsBasicAuthenticationAndNeverShown() {
+        assertThat(bytes(source().load(Map.of("file_url", "http://reader:pa%20ss@" + base.substring(7) + "/basic")))).isEqualTo(PDF);
+        JobFailureException wrong = failure(Map.of("file_url", "http://reader:n0t-th1s-0ne@" + base.substring(7) + "/basic"));
+        assertThat(wrong.code()).isEqualTo("DOCUMENT_NOT_FOUND");
+        assertThat(wrong.getMessage()).doesNotContain("n0t-th1s-0ne").doesNotContain("reader");
+    }
+
+    @Test
+    void internalAddressesAreRefusedBeforeAnyConnectionRedirectsIncluded() {
+        DocumentSource strict = new DocumentSource(storage, 1000, Set.of("application/pdf"), Duration.ofMillis(800),
+                new dev.caravan.outbound.OutboundPolicy(java.util.List.of()));
+        for (String url : java.util.List.of(base + "/ok.pdf", "http://localhost:" + server.getAddress().getPort() + "/ok.pdf",
+                "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x.pdf", "http://[::1]:1/x.pdf")) {
+            JobFailureException refused = catchThrowableOfType(JobFailureException.class, () -> strict.load(Map.of("file_url", url)));
+            assertThat(refused.code()).as(url).isEqualTo("OUTBOUND_REFUSED");
+            assertThat(refused.kind()).isEqualTo(FailureKind.PERMANENT);
+        }
+        // allowed to reach the test server, not where it redirects
+        JobFailureException redirected = failure(Map.of("file_url", base + "/to-metadata"));
+        assertThat(redirected.code()).isEqualTo("OUTBOUND_REFUSED");
+        assertThat(redirected.getMessage()).contains("169.254.169.254").contains("link-local");
     }
 
     private static byte[] bytes(Document doc) {

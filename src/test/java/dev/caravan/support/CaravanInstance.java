@@ -74,6 +74,8 @@ public final class CaravanInstance implements AutoCloseable {
         p.put("camel.management.enabled", "false");
         p.put("camel.main.jmx-enabled", "false");
         p.put("camel.server.port", "0"); // the API on a random loopback port
+        // the stub providers and receivers listen on loopback, where a payload's URL may not go by default
+        p.put("caravan.outbound.allow", "127.0.0.1/32");
         return p;
     }
 

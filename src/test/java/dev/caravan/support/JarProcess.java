@@ -37,6 +37,8 @@ public final class JarProcess implements AutoCloseable {
                 "-Xmx256m", "-jar", jar.toString());
         DATABASE_VARIABLES.forEach(builder.environment()::remove);
         builder.environment().put("CLEANUP_ENABLED", "false");
+        // the stub providers live on loopback, which payload URLs may not reach by default
+        builder.environment().put("OUTBOUND_ALLOW", "127.0.0.1/32");
         builder.environment().putAll(env);
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
         return new JarProcess(builder.start(), log);
