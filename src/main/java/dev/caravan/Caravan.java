@@ -16,7 +16,7 @@ public final class Caravan {
     }
 
     public static void main(String[] args) throws Exception {
-        int code;
+        int code = 1;
         try {
             Main main = CaravanBootstrap.create(System.getenv(), System.getProperties());
             // SIGTERM and Ctrl-C ask for the graceful stop, which then runs to its end (drain, hand-back,
@@ -29,8 +29,12 @@ public final class Caravan {
         } catch (Exception e) {
             // a bad route file, a bad setting, no database: say what and where in one message, no trace
             LOG.error("Caravan cannot start: {}", StartupFailure.describe(e));
-            code = 1;
+        } catch (Throwable e) {
+            // an Error escaping main (say the jar was replaced under a running worker, so a class needed to
+            // stop cannot be loaded) would leave the HTTP servers' threads keeping the process alive for ever
+            LOG.error("Caravan stopped on an error", e);
+        } finally {
+            System.exit(code);
         }
-        System.exit(code);
     }
 }
