@@ -10,7 +10,10 @@
 #   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
 #            40 MB PDF, by file_path and by file_url;
 #   upload   peak resident memory while 1, 4 and 8 clients at once each POST a 45 MB PDF to
-#            /api/documents (BENCH_UPLOAD_CLIENTS), every answer 202 and every file byte-identical.
+#            /api/documents (BENCH_UPLOAD_CLIENTS), every answer 202 and every file byte-identical;
+#   api      the submission API's cost: single POST /api/jobs from 1, 8 and 32 clients
+#            (BENCH_API_CLIENTS; submits/s, p50, p99, the JVM's CPU per request, from /proc), and
+#            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java.
 #
 #   bench/run.sh                          # embedded PostgreSQL (started by the jar itself)
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   # a server you give
@@ -28,7 +31,12 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop io gateway upload}
+PHASES=${BENCH_PHASES:-noop api io gateway upload}
+API_CLIENTS=${BENCH_API_CLIENTS:-1 8 32}
+API_REQUESTS=${BENCH_API_REQUESTS:-10000}    # api: single submits per client count, after a warm-up
+API_BATCH_JOBS=${BENCH_API_BATCH_JOBS:-100000}
+API_BATCH_SIZE=${BENCH_API_BATCH_SIZE:-1000} # jobs per batch request ...
+API_BATCH_CLIENTS=${BENCH_API_BATCH_CLIENTS:-2}  # ... sent by this many clients at once
 UPLOAD_CLIENTS=${BENCH_UPLOAD_CLIENTS:-1 4 8}
 IO_DELAY=${BENCH_IO_DELAY:-2}           # io: seconds the stub provider takes per call ...
 IO_CONCURRENCY=${BENCH_IO_CONCURRENCY:-50 200 1000}
@@ -221,7 +229,26 @@ wait_done() {
   done
 }
 
-# 5. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
+# 5. the submission API: jobs due tomorrow (the worker does not run them), the JVM's CPU time per request
+if has_phase api; then
+  api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_job_worker "$work/api.log" java WORKER_ID=api CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_JOB_TYPES=bench_noop \
+      API_PORT="$api_port" CARAVAN_API_KEY=bench-api-key-0123456789
+  w=$started
+  for c in $API_CLIENTS; do
+    read -r _ _ _ rate p50 p99 cpu answers <<<"$(java bench/ApiLoad.java single "http://127.0.0.1:$api_port" \
+        bench-api-key-0123456789 "$c" "$API_REQUESTS" "$w")"
+    rows="$rows
+| api: POST /api/jobs, $c client(s), $API_REQUESTS submits: per s, p50 ms, p99 ms, JVM CPU ms per request, answers | $rate, $p50, $p99, $cpu, $answers |"
+  done
+  read -r _ _ secs rate p50 p99 cpu answers <<<"$(java bench/ApiLoad.java batch "http://127.0.0.1:$api_port" \
+      bench-api-key-0123456789 "$API_BATCH_CLIENTS" "$API_BATCH_JOBS" "$API_BATCH_SIZE" "$w")"
+  rows="$rows
+| api: POST /api/jobs/batch, $API_BATCH_JOBS jobs in batches of $API_BATCH_SIZE from $API_BATCH_CLIENTS client(s): jobs/s, seconds, p99 ms per batch, JVM CPU ms per batch, answers | $rate, $secs, $p99, $cpu, $answers |"
+  stop_worker "$w"
+fi
+
+# 6. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
 if has_phase io; then
   start_stub --delay "$IO_DELAY"
   for java in $BENCH_IO_JAVAS; do
@@ -256,7 +283,7 @@ if has_phase io; then
   kill "$stub_pid" 2>/dev/null
 fi
 
-# 6. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url
+# 7. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url
 if has_phase gateway; then
   start_stub
   mkdir -p "$work/store" "$work/results"
@@ -285,7 +312,7 @@ if has_phase gateway; then
   kill "$stub_pid" 2>/dev/null
 fi
 
-# 7. large uploads at once: the worker's peak resident memory, against its idle figure
+# 8. large uploads at once: the worker's peak resident memory, against its idle figure
 if has_phase upload; then
   mkdir -p "$work/upload-store"
   python3 -c "import os,sys; f=open(sys.argv[1],'wb'); f.write(b'%PDF-1.4\n'); f.write(os.urandom(45 << 20)); f.close()" "$work/45.pdf"

@@ -4,12 +4,15 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
 /**
  * Every /api call must carry one of the configured keys as {@code Authorization: Bearer <key>}.
  * With no key configured the API only listens on loopback (checked at start-up) and lets local
- * callers in.
+ * callers in. A route step of its own ({@code process: {ref: apiAuth}}), reading the request's headers.
  */
-public final class ApiAuth {
+public final class ApiAuth implements Processor {
 
     private final List<byte[]> keys;
 
@@ -20,6 +23,12 @@ public final class ApiAuth {
     /** URL parameters that look like a credential: never accepted, even next to a valid header. */
     private static final java.util.regex.Pattern KEY_IN_URL = java.util.regex.Pattern.compile(
             "(?i)(?:^|&)(authorization|api[_-]?key|access[_-]?token|token|key)=");
+
+    @Override
+    public void process(Exchange exchange) {
+        check(exchange.getMessage().getHeader("Authorization", String.class),
+                exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class));
+    }
 
     /**
      * @param authorization the Authorization header as the client sent it

@@ -23,6 +23,17 @@ public final class ApiDocs {
     public record Submitted(String id, String job_id, String status, Boolean created) {
     }
 
+    /** POST /api/jobs/batch: {"jobs": [...]} (or the array alone), each job as POST /api/jobs takes one. */
+    public record NewJobs(List<NewJob> jobs) {
+    }
+
+    /** The answer to POST /api/jobs/batch: one entry per job, in the batch's order. */
+    public record SubmittedBatch(Integer created, Integer existing, List<BatchJob> jobs) {
+    }
+
+    public record BatchJob(Integer index, String id, String status, Boolean created) {
+    }
+
     /** A job, as GET /api/jobs/{id} returns it. */
     public record Job(String id, String type, String lane, String name, String status, Integer progress,
                       Integer priority, Integer attempts, Integer retry_count, Integer max_retries, String job_group,
@@ -40,10 +51,14 @@ public final class ApiDocs {
     public record Uploaded(List<String> job_ids, String job_id, String status, Integer files) {
     }
 
-    /** Every refusal: {"error": {"code", "field", "message"}}. */
+    /** Every refusal: {"error": {"code", "field", "message"}}; a batch's also lists each job at fault. */
     public record Error(ErrorDetail error) {
     }
 
-    public record ErrorDetail(String code, String field, String message) {
+    public record ErrorDetail(String code, String field, String message, List<BatchError> errors) {
+    }
+
+    /** One job of a refused batch: its index in the batch (from 0), and why. */
+    public record BatchError(Integer index, String code, String field, String message) {
     }
 }

@@ -8,12 +8,15 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
@@ -39,7 +42,24 @@ public final class ApiResponses {
             "job_queue_job_payload_check", "payload",
             "job_queue_idempotency_key_length", "idempotency_key");
 
+    /** The only headers an answer carries (with its JSON content type). */
+    private static final Set<String> ANSWER_HEADERS = Set.of(Exchange.HTTP_RESPONSE_CODE, "Retry-After", "Location");
+
     private final ObjectMapper json = Json.mapper();
+
+    /**
+     * The last step of every answer ({@code process: {ref: answerHeaders}} in api-respond): every header
+     * but the status, Retry-After and Location removed, so the request's own headers (Authorization
+     * included) are never echoed back, and a JSON content type set. Camel's removeHeaders with an
+     * exclude pattern compiles that pattern as a regular expression once per header of every request.
+     */
+    public Processor answerHeaders() {
+        return exchange -> {
+            Map<String, Object> headers = exchange.getMessage().getHeaders();
+            headers.keySet().removeIf(name -> !ANSWER_HEADERS.contains(name));
+            headers.put(Exchange.CONTENT_TYPE, "application/json");
+        };
+    }
 
     /** The answer to any exception an API route let escape. */
     public ApiError error(Throwable error) {
@@ -63,6 +83,9 @@ public final class ApiResponses {
             body.put("field", api.field());
         }
         body.put("message", api.getMessage());
+        if (!api.items().isEmpty()) {
+            body.put("errors", api.items());
+        }
         return new ApiError(api.status(), write(Map.of("error", body)), api.retryAfterSeconds());
     }
 
@@ -86,10 +109,44 @@ public final class ApiResponses {
                     : null;
         }
         ServerErrorMessage m = sql.getServerErrorMessage();
-        String state = String.valueOf(m.getSQLState());
-        String column = m.getColumn();
-        String constraint = m.getConstraint();
-        String message = m.getMessage();
+        if ("CV001".equals(m.getSQLState())) {
+            return batchRefused(m);
+        }
+        return fromServer(String.valueOf(m.getSQLState()), m.getColumn(), m.getConstraint(), m.getMessage());
+    }
+
+    /**
+     * enqueue_jobs_v3's refusal of a batch: DETAIL lists each job refused ({ord, sqlstate, constraint,
+     * column, message}), each answered as that refusal of a single job would be.
+     */
+    private static ApiException batchRefused(ServerErrorMessage m) {
+        List<Map<String, Object>> items = new ArrayList<>();
+        int refused = 0;
+        try {
+            for (com.fasterxml.jackson.databind.JsonNode f : Json.mapper().readTree(m.getDetail())) {
+                refused++;
+                ApiException one = fromServer(f.path("sqlstate").asText(), text(f, "column"), text(f, "constraint"),
+                        f.path("message").asText());
+                if (one == null) {
+                    one = ApiException.invalid(null, f.path("message").asText());
+                }
+                if (items.size() < 100) {
+                    items.add(one.item(f.path("ord").asInt() - 1));
+                }
+            }
+        } catch (JsonProcessingException e) {
+            return ApiException.invalid("jobs", m.getMessage());
+        }
+        java.util.regex.Matcher of = Pattern.compile("of (\\d+) jobs").matcher(m.getMessage());
+        return ApiException.invalidBatch(of.find() ? Integer.parseInt(of.group(1)) : refused, refused, items);
+    }
+
+    private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {
+        return node.hasNonNull(field) ? node.get(field).asText() : null;
+    }
+
+    /** A refusal by the database's rules (SQLSTATE, column, constraint, message) as the API answers it. */
+    private static ApiException fromServer(String state, String column, String constraint, String message) {
         switch (state) {
             case "23503" -> {
                 if ("job_queue_job_type_fkey".equals(constraint)) {
@@ -223,6 +280,29 @@ public final class ApiResponses {
         view.put("job_id", String.valueOf(row.get("job_id")));
         view.put("status", row.get("status"));
         view.put("created", row.get("created"));
+        return view;
+    }
+
+    /**
+     * The answer to POST /api/jobs/batch (enqueue_jobs.sql's rows, in the batch's order): each job's
+     * index, id and status and whether this call created it, and how many were created.
+     */
+    public Map<String, Object> batchSubmitted(List<Map<String, Object>> rows) {
+        List<Map<String, Object>> jobs = new ArrayList<>(rows.size());
+        int created = 0;
+        for (Map<String, Object> row : rows) {
+            Map<String, Object> job = new LinkedHashMap<>();
+            job.put("index", ((Number) row.get("ord")).intValue() - 1);
+            job.put("id", String.valueOf(row.get("job_id")));
+            job.put("status", row.get("status"));
+            job.put("created", row.get("created"));
+            created += Boolean.TRUE.equals(row.get("created")) ? 1 : 0;
+            jobs.add(job);
+        }
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("created", created);
+        view.put("existing", rows.size() - created);
+        view.put("jobs", jobs);
         return view;
     }
 

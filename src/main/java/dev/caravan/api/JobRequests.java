@@ -10,11 +10,16 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
 
 /**
  * Reads and checks what producers send: a job to submit, a job id, list filters. Every refusal
@@ -30,14 +35,39 @@ public final class JobRequests {
             Set.of("pending", "processing", "completed", "failed", "cancelled", "retrying", "deferred");
 
     private final ObjectMapper json;
+    /** Reads one job of a batch from the stream (the rest of the batch follows it). */
+    private final ObjectReader batchItems;
     private final int maxBodyBytes;
+    private final int maxBatchBytes;
+    private final int maxBatchJobs;
 
     public JobRequests(int maxBodyBytes) {
+        this(maxBodyBytes, maxBodyBytes, 1000);
+    }
+
+    public JobRequests(int maxBodyBytes, int maxBatchBytes, int maxBatchJobs) {
         this.maxBodyBytes = maxBodyBytes;
+        this.maxBatchBytes = maxBatchBytes;
+        this.maxBatchJobs = maxBatchJobs;
         this.json = dev.caravan.config.Json.mapper().copy();
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
         // one JSON document: "{...} xyz" is refused, not read as "{...}"
         json.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.batchItems = json.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /**
+     * The route step that reads POST /api/jobs ({@code process: {ref: readJobSubmission}}): the body
+     * becomes a {@link JobSubmission}, or the step fails with the field and the reason. A processor
+     * rather than a bean method call: binding a method's arguments from expressions costs more than the
+     * rest of the request.
+     */
+    public Processor submissionReader() {
+        return exchange -> {
+            Message m = exchange.getMessage();
+            m.setBody(parse(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
+                    m.getHeader("Idempotency-Key", String.class)));
+        };
     }
 
     /**
@@ -45,10 +75,7 @@ public final class JobRequests {
      * UTF-8 is refused rather than decoded into U+FFFD; the Idempotency-Key header counts as idempotency_key.
      */
     public JobSubmission parse(String contentType, byte[] body, String idempotencyHeader) {
-        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
-                    "send the job as application/json, not " + (contentType == null ? "nothing" : contentType));
-        }
+        requireJson(contentType);
         return parse(body, idempotencyHeader);
     }
 
@@ -57,12 +84,7 @@ public final class JobRequests {
     }
 
     JobSubmission parse(byte[] body, String idempotencyHeader) {
-        if (body == null || body.length == 0) {
-            throw ApiException.invalid("body", "a JSON object describing the job is required");
-        }
-        if (body.length > maxBodyBytes) {
-            throw new ApiException(413, "TOO_LARGE", "body", "the request body is larger than " + maxBodyBytes + " bytes");
-        }
+        requireBody(body, maxBodyBytes, "a JSON object describing the job is required");
         JsonNode root;
         try {
             root = json.readTree(body);
@@ -77,6 +99,107 @@ public final class JobRequests {
         if (!root.isObject()) {
             throw ApiException.invalid("body", "must be a JSON object");
         }
+        return submission(root, idempotencyHeader);
+    }
+
+    /**
+     * The route step that reads POST /api/jobs/batch ({@code process: {ref: readJobBatch}}): the body
+     * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
+     */
+    public Processor batchReader() {
+        return exchange -> {
+            Message m = exchange.getMessage();
+            m.setBody(parseBatch(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
+                    m.getHeader("Idempotency-Key", String.class)));
+        };
+    }
+
+    /**
+     * The body of POST /api/jobs/batch: a JSON array of jobs, each as POST /api/jobs takes one, or
+     * {@code {"jobs": [...]}}; at most {@code maxBatchJobs} of them. Read as a stream, one job at a time,
+     * and checked as a whole: any job at fault refuses the batch, naming each (by its index from 0).
+     */
+    public JobBatch parseBatch(String contentType, byte[] body, String idempotencyHeader) {
+        requireJson(contentType);
+        if (idempotencyHeader != null) {
+            throw ApiException.invalid("Idempotency-Key", "a batch has no single idempotency key; give each job that"
+                    + " needs one its own idempotency_key");
+        }
+        requireBody(body, maxBatchBytes, "a JSON array of jobs (or {\"jobs\": [...]}) is required");
+        List<JobSubmission> jobs = new ArrayList<>();
+        List<Map<String, Object>> refused = new ArrayList<>();
+        int index = 0;
+        int faults = 0;
+        try (JsonParser in = json.createParser(body)) {
+            JsonToken first = in.nextToken();
+            boolean wrapped = first == JsonToken.START_OBJECT;
+            if (wrapped && !(in.nextToken() == JsonToken.FIELD_NAME && "jobs".equals(in.currentName())
+                    && in.nextToken() == JsonToken.START_ARRAY)) {
+                throw ApiException.invalid("jobs", "the body is a JSON array of jobs, or an object with only that array"
+                        + " as \"jobs\"");
+            }
+            if (!wrapped && first != JsonToken.START_ARRAY) {
+                throw ApiException.invalid("body", "a JSON array of jobs (or {\"jobs\": [...]}) is required");
+            }
+            for (JsonToken t = in.nextToken(); t != JsonToken.END_ARRAY; t = in.nextToken(), index++) {
+                if (t == null) {
+                    throw ApiException.invalid("body", "not valid JSON: the body ends inside the array of jobs");
+                }
+                if (index == maxBatchJobs) {
+                    throw new ApiException(413, "TOO_LARGE", "jobs", "more than " + maxBatchJobs + " jobs in one batch");
+                }
+                JsonNode item = batchItems.readTree(in);
+                try {
+                    if (item == null || !item.isObject()) {
+                        throw ApiException.invalid("body", "each job is a JSON object");
+                    }
+                    jobs.add(submission(item, null));
+                } catch (ApiException e) {
+                    faults++;
+                    if (refused.size() < 100) {
+                        refused.add(e.item(index));
+                    }
+                }
+            }
+            if (wrapped && in.nextToken() != JsonToken.END_OBJECT) {
+                throw ApiException.invalid(in.currentName() == null ? "body" : in.currentName(),
+                        "unknown field: the object holds only \"jobs\"");
+            }
+            if (in.nextToken() != null) {
+                throw ApiException.invalid("body", "not valid JSON: more after the end of the batch");
+            }
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("body", "not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiException.invalid("body", "cannot be read: " + e.getMessage());
+        }
+        if (index == 0) {
+            throw ApiException.invalid("jobs", "at least one job is required");
+        }
+        if (faults > 0) {
+            throw ApiException.invalidBatch(index, faults, refused);
+        }
+        return JobBatch.of(jobs, json);
+    }
+
+    private static void requireJson(String contentType) {
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
+                    "send the job as application/json, not " + (contentType == null ? "nothing" : contentType));
+        }
+    }
+
+    private static void requireBody(byte[] body, int max, String what) {
+        if (body == null || body.length == 0) {
+            throw ApiException.invalid("body", what);
+        }
+        if (body.length > max) {
+            throw new ApiException(413, "TOO_LARGE", "body", "the request body is larger than " + max + " bytes");
+        }
+    }
+
+    /** One job's fields, checked, as POST /api/jobs takes them (and each job of a batch). */
+    private JobSubmission submission(JsonNode root, String idempotencyHeader) {
         storable(root, "");
         if (idempotencyHeader != null) {
             storable(idempotencyHeader, "Idempotency-Key");

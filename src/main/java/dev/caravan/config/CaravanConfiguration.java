@@ -88,6 +88,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                         integer(props, "caravan.write-back.retries"), integer(props, "caravan.write-back.retry-delay-ms"),
                         integer(props, "caravan.write-back.max-retry-delay-ms"))));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
+        registry.bind("namedParameters", new NamedParameters());
         registry.bind("workerRegistry", new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight, hostName()));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
@@ -124,8 +125,14 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("reasons", new dev.caravan.job.Reasons());
         registry.bind("apiAuth", apiAuth(props));
         registry.bind("managementGuard", new dev.caravan.health.ManagementGuard(list(text(props, "caravan.management.keys"))));
-        registry.bind("jobRequests", new JobRequests(integer(props, "caravan.api.max-body-bytes")));
-        registry.bind("apiResponses", new ApiResponses());
+        JobRequests jobRequests = new JobRequests(integer(props, "caravan.api.max-body-bytes"),
+                integer(props, "caravan.api.batch.max-body-bytes"), integer(props, "caravan.api.batch.max-jobs"));
+        registry.bind("jobRequests", jobRequests);
+        registry.bind("readJobSubmission", jobRequests.submissionReader());
+        registry.bind("readJobBatch", jobRequests.batchReader());
+        ApiResponses apiResponses = new ApiResponses();
+        registry.bind("apiResponses", apiResponses);
+        registry.bind("answerHeaders", apiResponses.answerHeaders());
         registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
                 integer(props, "caravan.api.upload.max-files"),

@@ -513,6 +513,7 @@ class ApiIT {
         JsonNode paths = json(r).get("paths");
         assertThat(paths.has("/api/jobs")).isTrue();
         assertThat(paths.has("/api/jobs/{id}")).isTrue();
+        assertThat(paths.has("/api/jobs/batch")).isTrue();
         assertThat(paths.has("/api/jobs/{id}/cancel")).isTrue();
         assertThat(paths.has("/api/queues")).isTrue();
         assertThat(paths.has("/api/documents")).isTrue();
