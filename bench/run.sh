@@ -291,7 +291,8 @@ if has_phase gateway; then
     python3 -c "import os,sys; f=open(sys.argv[1],'wb'); f.write(b'%PDF-1.4\n'); f.write(os.urandom($mb << 20)); f.close()" "$work/store/$mb.pdf"
   done
   start_job_worker "$work/gateway.log" java WORKER_ID=gateway WORKER_JOB_TYPES=pdf_to_xml \
-      GATEWAY_URL="http://127.0.0.1:$stub_port" CARAVAN_STORAGE_ROOT="$work/store" RESULTS_DIR="$work/results"
+      GATEWAY_URL="http://127.0.0.1:$stub_port" CARAVAN_STORAGE_ROOT="$work/store" RESULTS_DIR="$work/results" \
+      OUTBOUND_ALLOW=127.0.0.1/32   # the stub serves the file_url documents on loopback, refused by default
   w=$started
   sleep 2   # start-up's own peak is behind it
   gw=""
