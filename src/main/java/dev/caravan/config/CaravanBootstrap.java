@@ -78,10 +78,12 @@ public final class CaravanBootstrap {
         }
         main.configure().withRoutesIncludePattern(routes);
         if (routesDir != null && !routesDir.isBlank()) {
-            List<String> replaced = RouteOverrides.excludes(Path.of(routesDir));
-            if (!replaced.isEmpty()) {
-                main.configure().withRoutesExcludePattern(String.join(",", replaced));
-            }
+            String dir = routesDir.endsWith("/") ? routesDir.substring(0, routesDir.length() - 1) : routesDir;
+            // schedules (*.schedules.yaml) live next to the routes they feed but are not routes
+            List<String> excluded = new java.util.ArrayList<>(List.of("file:" + dir + "/*.schedules.yaml"));
+            excluded.addAll(RouteOverrides.excludes(Path.of(routesDir)));
+            main.configure().withRoutesExcludePattern(String.join(",", excluded));
+            main.addOverrideProperty("caravan.routes.dir", dir);
         }
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new WorkerLifecycle());

@@ -31,6 +31,7 @@ import dev.caravan.job.WorkerStatus;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.provider.Providers;
+import dev.caravan.schedule.Schedules;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
@@ -89,6 +90,25 @@ public final class CaravanConfiguration implements CamelConfiguration {
                         integer(props, "caravan.write-back.max-retry-delay-ms"))));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
         registry.bind("namedParameters", new NamedParameters());
+        String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");
+        Schedules schedules = new Schedules(
+                Schedules.load(routesDir.isBlank() ? null : Path.of(routesDir), context::resolvePropertyPlaceholders),
+                Duration.ofSeconds(integer(props, "caravan.schedules.grace-seconds")), java.time.Clock.systemUTC());
+        registry.bind("schedules", schedules);
+        // once the routes exist and before any consumer runs: a schedule naming a job type nobody serves
+        // stops start-up (a failure here fails the context's start, unlike one after it), then each
+        // schedule is declared to the database, which says where its ticks stand
+        context.addStartupListener((started, alreadyStarted) -> {
+            if (!alreadyStarted) {
+                schedules.start(new org.springframework.jdbc.core.JdbcTemplate(database.dataSource()),
+                        java.util.Set.of(worker.pipelineTypes()), worker.workerId());
+                io.micrometer.core.instrument.MeterRegistry meters = started.getRegistry()
+                        .lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
+                if (meters != null) {
+                    schedules.registerMetrics(meters);
+                }
+            }
+        });
         registry.bind("workerRegistry", new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight, hostName()));
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),

@@ -514,6 +514,7 @@ class ApiIT {
         assertThat(paths.has("/api/jobs")).isTrue();
         assertThat(paths.has("/api/jobs/{id}")).isTrue();
         assertThat(paths.has("/api/jobs/batch")).isTrue();
+        assertThat(paths.has("/api/schedules")).isTrue();
         assertThat(paths.has("/api/jobs/{id}/cancel")).isTrue();
         assertThat(paths.has("/api/queues")).isTrue();
         assertThat(paths.has("/api/documents")).isTrue();
