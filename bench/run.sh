@@ -13,7 +13,9 @@
 #            /api/documents (BENCH_UPLOAD_CLIENTS), every answer 202 and every file byte-identical;
 #   api      the submission API's cost: single POST /api/jobs from 1, 8 and 32 clients
 #            (BENCH_API_CLIENTS; submits/s, p50, p99, the JVM's CPU per request, from /proc), and
-#            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java.
+#            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java;
+#   console  the console's pages over a table of 1,000,000 finished jobs (BENCH_CONSOLE_JOBS): the
+#            queues page, the jobs list, filtered lists and a page far down, median of 5 (ms).
 #
 #   bench/run.sh                          # embedded PostgreSQL (started by the jar itself)
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   # a server you give
@@ -31,7 +33,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop api io gateway upload}
+PHASES=${BENCH_PHASES:-noop api console io gateway upload}
+CONSOLE_JOBS=${BENCH_CONSOLE_JOBS:-1000000}
 API_CLIENTS=${BENCH_API_CLIENTS:-1 8 32}
 API_REQUESTS=${BENCH_API_REQUESTS:-10000}    # api: single submits per client count, after a warm-up
 API_BATCH_JOBS=${BENCH_API_BATCH_JOBS:-100000}
@@ -248,7 +251,41 @@ if has_phase api; then
   stop_worker "$w"
 fi
 
-# 6. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
+# 6. the console over a big table: a day's worth of finished jobs and then some, 2 % of them dead letters
+if has_phase console; then
+  sql "INSERT INTO job_queue (job_type, job_name, job_payload, status, retry_count, started_at, completed_at,
+         dead_letter_at, error_details, job_group, created_at, scheduled_at)
+       SELECT 'bench_noop', 'console-' || g, jsonb_build_object('document', 'doc-' || g), CASE WHEN g % 50 = 0 THEN 'failed' ELSE 'completed' END,
+              CASE WHEN g % 50 = 0 THEN 3 ELSE 0 END, t, t + interval '1 second',
+              CASE WHEN g % 50 = 0 THEN t + interval '1 second' END,
+              CASE WHEN g % 50 = 0 THEN jsonb_build_object('code', CASE WHEN g % 100 = 0 THEN 'PROVIDER_TIMEOUT' ELSE 'PROVIDER_HTTP_503' END,
+                                                           'message', 'bench') END,
+              'g-' || (g % 1000), t, t
+         FROM generate_series(1, $CONSOLE_JOBS) g, LATERAL (SELECT now() - make_interval(secs => g * 0.1) AS t) AS at" >/dev/null
+  sql "VACUUM ANALYZE job_queue" >/dev/null
+  console_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_job_worker "$work/console.log" java WORKER_ID=console CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_JOB_TYPES=audit_cleanup \
+      API_PORT="$console_port" CARAVAN_API_KEY=bench-console-key-0123456789
+  w=$started
+  curl -s -c "$work/cookies" -o /dev/null -d key=bench-console-key-0123456789 "localhost:$console_port/console/login"
+  second=$(curl -s -b "$work/cookies" "localhost:$console_port/console/jobs" | grep -o 'id=next href="[^"]*"' | sed 's/.*href="//; s/"$//; s/&amp;/\&/g')
+  pages=""
+  for page in "/console" "/console/jobs" "$second" "/console/jobs?status=failed&dead_lettered=true" \
+              "/console/jobs?error_code=PROVIDER_TIMEOUT" "/console/jobs?group=g-7" "/console/jobs?name=console-99999"; do
+    times=""
+    for _ in 1 2 3 4 5; do
+      times="$times $(curl -s -b "$work/cookies" -o /dev/null -w '%{time_total}' "localhost:$console_port$page")"
+    done
+    median=$(python3 -c "import sys; t=sorted(float(x) for x in sys.argv[1:]); print(round(t[len(t)//2] * 1000))" $times)
+    label=${page%%cursor=*}; [ "$label" != "$page" ] && label="/console/jobs (page 2)"
+    pages="$pages${pages:+; }$label $median"
+  done
+  rows="$rows
+| console: $CONSOLE_JOBS finished jobs, page answered in ms (median of 5) | $pages |"
+  stop_worker "$w"
+fi
+
+# 7. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
 if has_phase io; then
   start_stub --delay "$IO_DELAY"
   for java in $BENCH_IO_JAVAS; do
@@ -283,7 +320,7 @@ if has_phase io; then
   kill "$stub_pid" 2>/dev/null
 fi
 
-# 7. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url
+# 8. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url
 if has_phase gateway; then
   start_stub
   mkdir -p "$work/store" "$work/results"
@@ -313,7 +350,7 @@ if has_phase gateway; then
   kill "$stub_pid" 2>/dev/null
 fi
 
-# 8. large uploads at once: the worker's peak resident memory, against its idle figure
+# 9. large uploads at once: the worker's peak resident memory, against its idle figure
 if has_phase upload; then
   mkdir -p "$work/upload-store"
   python3 -c "import os,sys; f=open(sys.argv[1],'wb'); f.write(b'%PDF-1.4\n'); f.write(os.urandom(45 << 20)); f.close()" "$work/45.pdf"

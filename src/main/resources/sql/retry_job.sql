@@ -1,15 +1,3 @@
--- Puts a failed (or dead-lettered) job back to pending with a fresh set of attempts; its
--- error_details keep the history. No row = not found, or not failed.
-UPDATE job_queue
-   SET status          = 'pending',
-       scheduled_at    = now(),
-       retry_count     = 0,
-       dead_letter_at  = NULL,
-       worker_id       = NULL,
-       started_at      = NULL,
-       completed_at    = NULL,
-       actual_duration = NULL,
-       updated_at      = now()
- WHERE id = :#${variable.jobId}
-   AND status = 'failed'
-RETURNING id, status
+-- Puts a failed (or dead-lettered) job back to pending with a fresh set of attempts (retry_failed_jobs:
+-- its error history kept, the action recorded with who did it). No row = not found, or not failed.
+SELECT id, status FROM retry_failed_jobs(ARRAY[CAST(:#${variable.jobId} AS uuid)], :#${variable.actor})

@@ -153,6 +153,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
         ApiResponses apiResponses = new ApiResponses();
         registry.bind("apiResponses", apiResponses);
         registry.bind("answerHeaders", apiResponses.answerHeaders());
+        registry.bind("consoleAuth", new dev.caravan.console.ConsoleAuth(list(text(props, "caravan.api.keys")),
+                Duration.ofHours(12), java.time.Clock.systemUTC()));
+        registry.bind("consolePages", new dev.caravan.console.ConsolePages());
         registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
                 integer(props, "caravan.api.upload.max-files"),

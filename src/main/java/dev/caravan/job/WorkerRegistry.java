@@ -14,6 +14,7 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  */
 public final class WorkerRegistry {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("caravan.workers");
     private static final String STARTED = SqlResource.load("worker_started.sql");
     private static final String ALIVE = SqlResource.load("worker_alive.sql");
     private static final String STOPPED = SqlResource.load("worker_stopped.sql");
@@ -35,9 +36,17 @@ public final class WorkerRegistry {
         jdbc.update(STARTED, params());
     }
 
-    /** Every heartbeat interval. */
+    /** Every heartbeat interval; applies a pause or resume asked of this worker since (the console). */
     public void alive() {
-        jdbc.update(ALIVE, params().addValue("inFlight", inFlight.size()).addValue("paused", !inFlight.isClaiming()));
+        String asked = jdbc.queryForObject(ALIVE, params().addValue("inFlight", inFlight.size())
+                .addValue("paused", !inFlight.isClaiming()), String.class);
+        if ("pause".equals(asked) && inFlight.isClaiming()) {
+            LOG.info("Worker {} paused from the console: it claims no job until resumed", worker.workerId());
+            inFlight.stopClaiming();
+        } else if ("resume".equals(asked) && !inFlight.isClaiming()) {
+            LOG.info("Worker {} resumed from the console", worker.workerId());
+            inFlight.resumeClaiming();
+        }
     }
 
     /** On a clean stop, last: the row and any provider lease left. */

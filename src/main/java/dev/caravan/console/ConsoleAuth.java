@@ -1,0 +1,206 @@
+package dev.caravan.console;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * The console's credentials: the API's keys. Logging in with one sets an HttpOnly, SameSite=Strict
+ * session cookie, {@code <expiry>.<HMAC of it under that key>}: no session is kept anywhere, any worker
+ * with the same keys accepts it, and changing the keys ends every session. Each form of a session
+ * carries a CSRF token, an HMAC of the session under the key, checked on every action. With no key
+ * configured the API listens on loopback only and so does the console: no login, and the CSRF tokens
+ * are made with a secret of this process. An action is recorded as done by "console (key ab12cd34)",
+ * the key's fingerprint.
+ */
+public final class ConsoleAuth {
+
+    public static final String COOKIE = "caravan_console";
+
+    private final List<byte[]> keys;
+    private final byte[] processSecret = new byte[32];
+    private final Duration lifetime;
+    private final Clock clock;
+
+    public ConsoleAuth(List<String> keys, Duration lifetime, Clock clock) {
+        this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        this.lifetime = lifetime;
+        this.clock = clock;
+        new SecureRandom().nextBytes(processSecret);
+    }
+
+    /** Thrown when a page needs a session: the console answers with the login page. */
+    public static final class LoginRequired extends RuntimeException {
+        public LoginRequired() {
+            super("log in with an API key", null, false, false);
+        }
+    }
+
+    /** Thrown when an action's CSRF token is missing or wrong. */
+    public static final class Forbidden extends RuntimeException {
+        public Forbidden(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Every console page: the session's key must be valid; sets the exchange variable {@code csrf}
+     * (the token the page's forms carry).
+     */
+    public void check(Exchange exchange) {
+        String session = cookie(exchange.getMessage().getHeader("Cookie", String.class));
+        byte[] key = keys.isEmpty() ? processSecret : keyOf(session);
+        if (key == null) {
+            throw new LoginRequired();
+        }
+        exchange.setVariable("csrf", mac(key, "csrf:" + (session == null ? "local" : session)));
+        // who acts, as the job's history records it: the key by a fingerprint, never the key itself
+        exchange.setVariable("actor", keys.isEmpty() ? "console (local)" : "console (key " + fingerprint(key) + ")");
+    }
+
+    /** The first 8 hex digits of the key's SHA-256: enough to tell an operator's key from another's. */
+    static String fingerprint(byte[] key) {
+        try {
+            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key), 0, 4);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every console action (a POST): a session as {@link #check} and the form's CSRF token. */
+    public void checkAction(Exchange exchange, Map<String, String> form) {
+        check(exchange);
+        String expected = exchange.getVariable("csrf", String.class);
+        String given = form.get("csrf");
+        if (given == null || !MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+                given.getBytes(StandardCharsets.US_ASCII))) {
+            throw new Forbidden("the form's CSRF token is missing or stale: reload the page and try again");
+        }
+    }
+
+    /**
+     * POST /console/login: the key from the form; a valid one gives the session cookie and a redirect to
+     * the console, a wrong one the login page again, saying so.
+     */
+    public void login(Exchange exchange, Map<String, String> form) {
+        Message m = exchange.getMessage();
+        String key = form.getOrDefault("key", "");
+        byte[] given = key.getBytes(StandardCharsets.UTF_8);
+        for (byte[] k : keys) {
+            if (MessageDigest.isEqual(k, given)) {
+                long expiry = clock.instant().plus(lifetime).getEpochSecond();
+                String session = expiry + "." + mac(k, "session:" + expiry);
+                m.setHeader("Set-Cookie", COOKIE + "=" + session + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age="
+                        + lifetime.toSeconds());
+                m.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
+                m.setHeader("Location", "/console");
+                m.setBody("");
+                return;
+            }
+        }
+        throw new LoginRequired();
+    }
+
+    /** POST /console/logout: the cookie cleared. */
+    public void logout(Exchange exchange) {
+        Message m = exchange.getMessage();
+        m.setHeader("Set-Cookie", COOKIE + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
+        m.setHeader("Location", "/console/login");
+        m.setBody("");
+    }
+
+    public boolean open() {
+        return keys.isEmpty();
+    }
+
+    /** A POSTed form's fields: from the body, or where the HTTP server already read them into headers. */
+    public static Map<String, String> form(Exchange exchange) {
+        Map<String, String> form = form(exchange.getMessage().getBody(String.class));
+        for (String name : new String[] {"key", "csrf", "confirm", "status", "type", "lane", "group", "patient_id",
+                "shell_file_id", "dead_lettered", "error_code", "created_from", "created_to", "name"}) {
+            if (!form.containsKey(name) && exchange.getMessage().getHeader(name) instanceof String v) {
+                form.put(name, v);
+            }
+        }
+        return form;
+    }
+
+    /** An application/x-www-form-urlencoded body as a map (the last value of a name wins). */
+    public static Map<String, String> form(String body) {
+        Map<String, String> form = new LinkedHashMap<>();
+        if (body == null || body.isBlank()) {
+            return form;
+        }
+        for (String pair : body.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            form.put(name, value);
+        }
+        return form;
+    }
+
+    private byte[] keyOf(String session) {
+        if (session == null) {
+            return null;
+        }
+        int dot = session.indexOf('.');
+        if (dot < 1) {
+            return null;
+        }
+        long expiry;
+        try {
+            expiry = Long.parseLong(session.substring(0, dot));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (expiry < clock.instant().getEpochSecond()) {
+            return null;
+        }
+        byte[] given = session.substring(dot + 1).getBytes(StandardCharsets.US_ASCII);
+        for (byte[] k : keys) {
+            if (MessageDigest.isEqual(mac(k, "session:" + expiry).getBytes(StandardCharsets.US_ASCII), given)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    static String cookie(String header) {
+        if (header == null) {
+            return null;
+        }
+        for (String part : header.split(";")) {
+            String p = part.trim();
+            if (p.startsWith(COOKIE + "=")) {
+                return p.substring(COOKIE.length() + 1);
+            }
+        }
+        return null;
+    }
+
+    private static String mac(byte[] key, String text) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.caravan.console;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConsoleAuthTest {
+
+    private final DefaultCamelContext context = new DefaultCamelContext();
+    private final Instant now = Instant.parse("2026-12-01T10:00:00Z");
+    private final ConsoleAuth auth = new ConsoleAuth(List.of("key-one", "key-two"), Duration.ofHours(12), Clock.fixed(now, ZoneOffset.UTC));
+
+    private Exchange request(String cookie) {
+        Exchange e = new DefaultExchange(context);
+        if (cookie != null) {
+            e.getMessage().setHeader("Cookie", "other=1; " + ConsoleAuth.COOKIE + "=" + cookie);
+        }
+        return e;
+    }
+
+    private String session(String key) {
+        Exchange login = request(null);
+        auth.login(login, Map.of("key", key));
+        String setCookie = login.getMessage().getHeader("Set-Cookie", String.class);
+        assertThat(setCookie).contains("HttpOnly").contains("SameSite=Strict").contains("Path=/console");
+        assertThat(login.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE)).isEqualTo(303);
+        return setCookie.substring(ConsoleAuth.COOKIE.length() + 1, setCookie.indexOf(';'));
+    }
+
+    @Test
+    void aLoginWithAKeyGivesASessionTheOtherPagesAcceptAndFormsCarryItsToken() {
+        String session = session("key-two");
+        assertThat(session).doesNotContain("key-two");
+        Exchange page = request(session);
+        auth.check(page);
+        String csrf = page.getVariable("csrf", String.class);
+        assertThat(page.getVariable("actor", String.class)).startsWith("console (key ").doesNotContain("key-two");
+
+        Exchange action = request(session);
+        auth.checkAction(action, Map.of("csrf", csrf));
+        assertThatThrownBy(() -> auth.checkAction(request(session), Map.of("csrf", "forged")))
+                .isInstanceOf(ConsoleAuth.Forbidden.class);
+        assertThatThrownBy(() -> auth.checkAction(request(session), Map.of())).isInstanceOf(ConsoleAuth.Forbidden.class);
+    }
+
+    @Test
+    void aWrongKeyAForgedExpiredOrForeignSessionIsRefused() {
+        assertThatThrownBy(() -> auth.login(request(null), Map.of("key", "nope"))).isInstanceOf(ConsoleAuth.LoginRequired.class);
+        assertThatThrownBy(() -> auth.check(request(null))).isInstanceOf(ConsoleAuth.LoginRequired.class);
+        String session = session("key-one");
+        String expiry = session.substring(0, session.indexOf('.'));
+        for (String forged : List.of(Long.parseLong(expiry) + 3600 + session.substring(session.indexOf('.')), "garbage", ".x",
+                expiry + ".AAAA")) {
+            assertThatThrownBy(() -> auth.check(request(forged))).as(forged).isInstanceOf(ConsoleAuth.LoginRequired.class);
+        }
+        ConsoleAuth later = new ConsoleAuth(List.of("key-one"), Duration.ofHours(12), Clock.fixed(now.plus(Duration.ofHours(13)),
+                ZoneOffset.UTC));
+        assertThatThrownBy(() -> later.check(request(session))).as("expired").isInstanceOf(ConsoleAuth.LoginRequired.class);
+        ConsoleAuth rotated = new ConsoleAuth(List.of("key-three"), Duration.ofHours(12), Clock.fixed(now, ZoneOffset.UTC));
+        assertThatThrownBy(() -> rotated.check(request(session))).as("the key was changed").isInstanceOf(ConsoleAuth.LoginRequired.class);
+    }
+
+    @Test
+    void pagesEscapeWhatTheyShowAndSummariseBase64() throws Exception {
+        assertThat(ConsolePages.esc("<script>alert('x')</script>&\"")).isEqualTo("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+        String png = java.util.Base64.getEncoder().encodeToString(concat(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, new byte[3000]));
+        var tree = new ObjectMapper().readTree("{\"a\": {\"image\": \"" + png + "\"}, \"b\": \"data:image/jpeg;base64," + png
+                + "\", \"note\": \"short\", \"c\": {\"mime_type\": \"image/heic\", \"raw_file\": \"" + "QUJD".repeat(100) + "\"}}");
+        String shown = ConsolePages.summarised(tree).toString();
+        assertThat(shown).contains("[base64: 2.9 KB, image/png]").contains("[base64: 2.9 KB, image/jpeg]")
+                .contains("[base64: 300 bytes, image/heic]").contains("short").doesNotContain(png.substring(0, 30));
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}

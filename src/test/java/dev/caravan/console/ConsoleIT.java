@@ -1,0 +1,186 @@
+package dev.caravan.console;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.Db;
+import dev.caravan.support.Ports;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The console in a real browser (headless Chromium driven by Selenium) against a running worker and a
+ * real PostgreSQL: an operator logs in, finds a dead-lettered document by filter, reads why it failed,
+ * retries it and sees it complete. Without Chromium these tests do not run, and say so.
+ */
+class ConsoleIT {
+
+    private static final String KEY = "console-key-0123456789";
+    private static final Path CHROMIUM = Path.of(System.getProperty("chromium.binary", "/usr/bin/chromium"));
+    private static final Path CHROMEDRIVER = Path.of(System.getProperty("chromedriver.binary", "/usr/bin/chromedriver"));
+    private static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
+    private static Db db;
+    private static CaravanInstance caravan;
+    private static WebDriver browser;
+    private static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            String why = "THE BROWSER TESTS DID NOT RUN: no " + (Files.isExecutable(CHROMIUM) ? CHROMEDRIVER : CHROMIUM)
+                    + " (apt-get install chromium chromium-driver; .ci/run installs them)";
+            System.out.println(why);
+            Assumptions.abort(why);
+        }
+        int port = Ports.free();
+        base = "http://127.0.0.1:" + port;
+        db = Db.fresh();
+        caravan = CaravanInstance.start(db, Map.of("camel.server.enabled", "true", "camel.server.port", String.valueOf(port),
+                "caravan.api.keys", KEY));
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless", "--no-sandbox",
+                "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1400,1000",
+                "--user-data-dir=" + Files.createTempDirectory("console-chromium"));
+        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build(), options);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (caravan != null) {
+            caravan.close();
+        }
+    }
+
+    private static void screenshot(String name) throws Exception {
+        Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private static WebDriverWait waiting(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+    }
+
+    private static void logIn(String key) {
+        browser.get(base + "/console");
+        waiting(10).until(ExpectedConditions.urlContains("/console/login"));
+        browser.findElement(By.id("key")).sendKeys(key);
+        browser.findElement(By.id("login")).click();
+    }
+
+    @Test
+    void anOperatorFindsADeadLetteredDocumentReadsWhyItFailedRetriesItAndSeesItComplete() throws Exception {
+        byte[] pdf = new byte[60_000];
+        new Random(7).nextBytes(pdf);
+        System.arraycopy("%PDF-1.4\n".getBytes(), 0, pdf, 0, 9);
+        String raw = Base64.getEncoder().encodeToString(pdf);
+        UUID patient = UUID.randomUUID();
+        UUID dead = db.jdbc().queryForObject("INSERT INTO job_queue (job_type, job_name, job_payload, status, retry_count,"
+                + " max_retries, started_at, completed_at, dead_letter_at, last_error, error_details) VALUES ('test_noop',"
+                + " 'discharge letter.pdf', CAST(? AS jsonb), 'failed', 2, 2, now() - interval '2 minutes', now() - interval '1 minute',"
+                + " now() - interval '1 minute', 'no answer', CAST(? AS jsonb)) RETURNING id", UUID.class,
+                "{\"raw_file\": \"" + raw + "\", \"patient_id\": \"" + patient + "\"}",
+                "{\"code\": \"PROVIDER_TIMEOUT\", \"message\": \"no answer from google-vision within 120 s\", \"provider\":"
+                        + " \"google-vision\", \"attempt\": 3, \"failed_at\": \"2026-12-01T10:05:00Z\", \"history\": [{\"code\":"
+                        + " \"PROVIDER_HTTP_503\", \"message\": \"Service Unavailable\", \"provider\": \"google-vision\","
+                        + " \"http_status\": 503, \"attempt\": 1, \"failed_at\": \"2026-12-01T10:00:00Z\"}]}");
+        for (int i = 0; i < 5; i++) {
+            db.insert("test_noop", "{\"patient_id\": \"" + UUID.randomUUID() + "\"}");
+        }
+
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        try {
+            waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
+        } catch (RuntimeException e) {
+            throw new AssertionError("after logging in, at " + browser.getCurrentUrl() + ": " + browser.getPageSource(), e);
+        }
+        assertThat(browser.findElement(By.id("queues")).getText()).contains("test_noop");
+        screenshot("queues");
+
+        browser.findElement(By.linkText("Jobs")).click();
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("filter")));
+        browser.findElement(By.id("f-type")).sendKeys("test_noop");
+        new Select(browser.findElement(By.id("f-dead_lettered"))).selectByVisibleText("true");
+        browser.findElement(By.id("f-patient_id")).sendKeys(patient.toString());
+        browser.findElement(By.id("apply")).click();
+        waiting(10).until(ExpectedConditions.urlContains("dead_lettered=true"));
+        assertThat(browser.findElements(By.cssSelector("#jobs tbody tr[data-id]"))).hasSize(1);
+        assertThat(browser.findElement(By.id("jobs")).getText()).contains("discharge letter.pdf").contains("PROVIDER_TIMEOUT");
+        screenshot("jobs");
+
+        browser.findElement(By.linkText("discharge letter.pdf")).click();
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("attempts")));
+        String attempts = browser.findElement(By.id("attempts")).getText();
+        assertThat(attempts).contains("PROVIDER_HTTP_503").contains("Service Unavailable").contains("503")
+                .contains("PROVIDER_TIMEOUT").contains("no answer from google-vision within 120 s");
+        String payload = browser.findElement(By.id("payload")).getText();
+        assertThat(payload).contains("[base64: 58.6 KB, application/pdf]").doesNotContain(raw.substring(0, 40));
+        assertThat(browser.getPageSource()).doesNotContain(raw.substring(100, 160));
+        screenshot("job");
+
+        browser.findElement(By.id("retry")).click();
+        waiting(30).until(d -> d.findElement(By.cssSelector(".meta .status")).getText().equals("completed"));
+        assertThat(db.status(dead)).isEqualTo("completed");
+        assertThat(db.text("SELECT error_details -> 'actions' -> 0 ->> 'by' FROM job_queue WHERE id = ?", dead))
+                .as("who: the console, and which key").isEqualTo("console (key " + ConsoleAuth.fingerprint(KEY.getBytes()) + ")");
+        assertThat(browser.findElement(By.id("timeline")).getText()).contains("retry by console (key").contains("completed");
+    }
+
+    @Test
+    void aWorkerIsPausedAndResumedFromTheConsole() {
+        dev.caravan.job.InFlightRegistry inFlight = caravan.bean("inFlight", dev.caravan.job.InFlightRegistry.class);
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        browser.get(base + "/console/workers");
+        By row = By.cssSelector("#workers tr[data-worker]");
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(row));
+        assertThat(browser.findElement(row).getText()).contains("running");
+        browser.findElement(row).findElement(By.tagName("button")).click();
+        waiting(20).until(d -> {
+            d.navigate().refresh();
+            return d.findElement(row).getText().contains("paused");
+        });
+        assertThat(inFlight.isClaiming()).as("the worker itself stopped claiming").isFalse();
+        browser.findElement(row).findElement(By.tagName("button")).click();
+        waiting(20).until(d -> {
+            d.navigate().refresh();
+            return d.findElement(row).getText().contains("running");
+        });
+        assertThat(inFlight.isClaiming()).isTrue();
+    }
+
+    @Test
+    void aWrongKeyIsRefusedAndNoPageOpensWithoutASession() {
+        browser.manage().deleteAllCookies();
+        logIn("not-the-key");
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("login-error")));
+        assertThat(browser.findElement(By.id("login-error")).getText()).contains("not valid");
+        for (String page : new String[] {"/console/jobs", "/console/workers", "/console/jobs/" + UUID.randomUUID()}) {
+            browser.get(base + page);
+            waiting(10).until(ExpectedConditions.urlContains("/console/login"));
+        }
+    }
+}
