@@ -57,6 +57,16 @@ public final class CaravanBootstrap {
         if ("true".equalsIgnoreCase(env.get("VERBOSE"))) {
             setLevel("dev.caravan", "DEBUG");
             setLevel("caravan", "DEBUG");
+            // Camel's own start-up summaries, quiet by default (logback.xml, application.properties)
+            for (String chatty : new String[] {"org.apache.camel.component.platform.http.main.MainHttpServerUtil",
+                    "org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer",
+                    "org.apache.camel.component.platform.http.plugin", "org.apache.camel.main.MainSupport",
+                    "org.apache.camel.component.micrometer.prometheus", "org.apache.camel.support.LifecycleStrategySupport",
+                    "org.apache.camel.openapi.RestOpenApiReader", "org.apache.camel.impl.engine.DefaultStreamCachingStrategy"}) {
+                setLevel(chatty, "INFO");
+            }
+            overrides.put("camel.main.startup-summary-level", "Default");
+            overrides.put("camel.main.auto-configuration-log-summary", "true");
         }
         return overrides;
     }

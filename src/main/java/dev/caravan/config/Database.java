@@ -70,9 +70,9 @@ public final class Database implements Service {
         if (target == null) {
             embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
             target = new JdbcTarget(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
-            LOG.info("Using the embedded PostgreSQL at {} with its data in {}. To use a real server, set DATABASE_URL"
-                    + " (postgres://user:pass@host:5432/db or jdbc:postgresql://host:5432/db) or PGHOST/PGDATABASE/PGUSER.",
-                    target.describe(), settings.embeddedDataDir().toAbsolutePath());
+            LOG.info("Using the embedded PostgreSQL with its data in {} (a real server: set DATABASE_URL); open it with:"
+                    + " psql postgresql://postgres@localhost:{}/postgres", settings.embeddedDataDir().toAbsolutePath(),
+                    embedded.getPort());
         } else {
             LOG.info("Using PostgreSQL at {}", target.describe());
         }
@@ -166,9 +166,42 @@ public final class Database implements Service {
         }
     }
 
-    private static EmbeddedPostgres startEmbedded(Path dataDir, int port) {
+    /**
+     * The embedded server's port: the one asked for, else the one this data directory used last (kept
+     * next to it, in postgres.port), so that a psql line keeps working across restarts, else a free one.
+     */
+    static int embeddedPort(Path dataDir, int asked) throws IOException {
+        if (asked > 0) {
+            return asked;
+        }
+        Path remembered = dataDir.resolveSibling(dataDir.getFileName() + ".port");
+        int port = 0;
+        try {
+            port = Files.exists(remembered) ? Integer.parseInt(Files.readString(remembered).trim()) : 0;
+        } catch (NumberFormatException ignored) {
+            // chosen again below
+        }
+        if (port <= 0 || port > 65535 || !free(port)) {
+            try (java.net.ServerSocket any = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = any.getLocalPort();
+            }
+        }
+        Files.writeString(remembered, port + "\n");
+        return port;
+    }
+
+    private static boolean free(int port) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    private static EmbeddedPostgres startEmbedded(Path dataDir, int asked) {
         try {
             Files.createDirectories(dataDir);
+            int port = embeddedPort(dataDir, asked);
             return EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)

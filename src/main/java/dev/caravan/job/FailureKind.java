@@ -1,6 +1,6 @@
 package dev.caravan.job;
 
-/** How a failed attempt ends: the closed set of outcomes of DESIGN.md section 3. */
+/** How a failed attempt ends: the closed set of outcomes of docs/DESIGN.md, section 3. */
 public enum FailureKind {
     /** Try again later with exponential backoff, spending an attempt (timeouts, refused connections, 5xx). */
     RETRYABLE,

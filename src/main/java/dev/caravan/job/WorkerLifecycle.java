@@ -44,6 +44,24 @@ public final class WorkerLifecycle extends MainListenerSupport {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start claiming: " + e.getMessage(), e);
         }
+        ready(main.getCamelContext());
+    }
+
+    /** One line that says where to reach the worker, once it is claiming. */
+    private static void ready(CamelContext context) {
+        org.apache.camel.spi.PropertiesComponent p = context.getPropertiesComponent();
+        StringBuilder line = new StringBuilder("Caravan is ready in ")
+                .append(String.format(java.util.Locale.ROOT, "%.1f s",
+                        (System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0));
+        if (Boolean.parseBoolean(p.resolveProperty("camel.server.enabled").orElse("false"))) {
+            String host = p.resolveProperty("camel.server.host").orElse("0.0.0.0");
+            line.append(": API http://").append(host).append(':').append(p.resolveProperty("camel.server.port").orElse("?"))
+                    .append("/api (console: /console)");
+        }
+        if (Boolean.parseBoolean(p.resolveProperty("camel.management.enabled").orElse("false"))) {
+            line.append(", health http://0.0.0.0:").append(p.resolveProperty("camel.management.port").orElse("?")).append("/health");
+        }
+        LoggerFactory.getLogger("caravan").info("{}", line);
     }
 
     @Override

@@ -22,7 +22,7 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.http.base.HttpOperationFailedException;
 
 /**
- * The error vocabulary of provider calls (DESIGN.md section 3): an HTTP status or a transport failure
+ * The error vocabulary of provider calls (docs/DESIGN.md, section 3): an HTTP status or a transport failure
  * becomes a code and a class. The gateway keeps seed 004's codes (GW_4XX, TOO_LARGE, GW_5XX,
  * GW_TIMEOUT); the other providers share the PROVIDER_* codes, told apart by error_details.provider.
  */

@@ -57,4 +57,36 @@ class StartupIT {
             assertThat(second.terminate()).isZero();
         }
     }
+
+    @Test
+    void theEmbeddedDatabaseKeepsItsPortAcrossRestartsAndTheStartSaysWhatMattersInAFewLines() throws Exception {
+        Path dataDir = Files.createTempDirectory("caravan-data");
+        Map<String, String> env = Map.of("CARAVAN_DATA_DIR", dataDir.toString(), "API_PORT", String.valueOf(Ports.free()),
+                "HEALTH_CHECK_PORT", String.valueOf(Ports.free()));
+        String firstPsql;
+        try (JarProcess first = JarProcess.start("startup-port-1", env)) {
+            first.awaitOutput("Caravan is ready", Duration.ofSeconds(90));
+            firstPsql = psqlLine(first.output());
+            java.util.List<String> start = first.output().lines().takeWhile(l -> !l.contains("Caravan is ready")).toList();
+            assertThat(start).as("the lines before the worker is ready: " + String.join("\n", start)).hasSizeLessThanOrEqualTo(14);
+            assertThat(first.output()).contains("Caravan is ready in").contains("/api (console: /console)")
+                    .doesNotContain("{{env:").doesNotContain("HTTP endpoints summary");
+            assertThat(first.terminate()).isZero();
+        }
+        try (JarProcess second = JarProcess.start("startup-port-2", env)) {
+            second.awaitOutput("Caravan is ready", Duration.ofSeconds(90));
+            assertThat(psqlLine(second.output())).as("the same psql line works after a restart").isEqualTo(firstPsql);
+            Db db = new Db("jdbc:" + firstPsql.substring("psql ".length()).replace("postgresql://postgres@", "postgresql://")
+                    + "?user=postgres");
+            assertThat(db.text("SELECT 'reachable'")).isEqualTo("reachable");
+            assertThat(second.terminate()).isZero();
+        }
+    }
+
+    private static String psqlLine(String output) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("psql postgresql://postgres@localhost:\\d+/postgres")
+                .matcher(output);
+        assertThat(m.find()).as("a ready-to-paste psql line").isTrue();
+        return m.group();
+    }
 }
