@@ -67,10 +67,9 @@ public record ConsoleFilter(Map<String, String> fields, String json, String afte
 
     /** The cursor of the page after the one ending with this job. */
     public static String cursor(Object createdAt, Object id) {
-        String at = createdAt instanceof java.sql.Timestamp t ? t.toInstant().toString() : String.valueOf(createdAt);
-        if (createdAt instanceof java.sql.Timestamp t) {
-            at = OffsetDateTime.ofInstant(t.toInstant(), java.time.ZoneOffset.UTC).toString();
-        }
+        // to the microsecond, as PostgreSQL keeps it: the keyset comparison is exact
+        String at = createdAt instanceof java.sql.Timestamp t
+                ? OffsetDateTime.ofInstant(t.toInstant(), java.time.ZoneOffset.UTC).toString() : String.valueOf(createdAt);
         return Base64.getUrlEncoder().withoutPadding().encodeToString((at + "|" + id).getBytes(StandardCharsets.UTF_8));
     }
 

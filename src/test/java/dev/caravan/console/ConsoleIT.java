@@ -150,6 +150,44 @@ class ConsoleIT {
     }
 
     @Test
+    void everyFailedJobMatchingAFilterIsRetriedAfterConfirmingItsCountAndPagesFollowOneAnother() {
+        String group = "batch-" + UUID.randomUUID();
+        for (int i = 0; i < 3; i++) {
+            db.jdbc().update("INSERT INTO job_queue (job_type, job_name, job_payload, status, retry_count, max_retries,"
+                    + " dead_letter_at, completed_at, error_details, job_group) VALUES ('test_noop', ?, '{}', 'failed', 3, 3,"
+                    + " now(), now(), '{\"code\": \"PROVIDER_HTTP_503\"}', ?)", "failed " + i, group);
+        }
+        db.jdbc().update("INSERT INTO job_queue (job_type, job_name, job_payload, status, completed_at, job_group)"
+                + " SELECT 'test_noop', 'done ' || g, '{}', 'completed', now(), ? FROM generate_series(1, 60) g", group);
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
+
+        browser.get(base + "/console/jobs?group=" + group);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("jobs")));
+        java.util.Set<String> first = new java.util.HashSet<>();
+        browser.findElements(By.cssSelector("#jobs tr[data-id]")).forEach(r -> first.add(r.getAttribute("data-id")));
+        assertThat(first).hasSize(ConsoleFilter.PAGE);
+        browser.findElement(By.id("next")).click();
+        waiting(10).until(ExpectedConditions.urlContains("cursor="));
+        java.util.Set<String> second = new java.util.HashSet<>();
+        browser.findElements(By.cssSelector("#jobs tr[data-id]")).forEach(r -> second.add(r.getAttribute("data-id")));
+        assertThat(second).as("the rest of the 63 jobs, none twice").hasSize(13).doesNotContainAnyElementsOf(first);
+
+        browser.get(base + "/console/jobs?group=" + group + "&error_code=PROVIDER_HTTP_503");
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("retry-matching"))).click();
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("confirm")));
+        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Retry 3 failed job(s)?");
+        browser.findElement(By.id("confirm")).click();
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("jobs")));
+        assertThat(browser.getCurrentUrl()).contains("group=" + group).contains("error_code=PROVIDER_HTTP_503");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.count(
+                "SELECT count(*) FROM job_queue WHERE job_group = ? AND status = 'completed' AND job_name LIKE 'failed %'", group) == 3);
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_group = ? AND error_details -> 'actions' -> 0 ->> 'action'"
+                + " = 'retry'", group)).isEqualTo(3);
+    }
+
+    @Test
     void aWorkerIsPausedAndResumedFromTheConsole() {
         dev.caravan.job.InFlightRegistry inFlight = caravan.bean("inFlight", dev.caravan.job.InFlightRegistry.class);
         browser.manage().deleteAllCookies();
