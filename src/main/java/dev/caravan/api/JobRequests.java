@@ -31,7 +31,8 @@ public final class JobRequests {
     private static final Set<String> FIELDS = Set.of("type", "job_type", "lane", "job_lane", "name", "job_name",
             "payload", "job_payload", "priority", "scheduled_at", "max_retries", "job_group", "group", "depends_on",
             "idempotency_key", "job_category", "category");
-    private static final Set<String> STATUSES =
+    /** Every status a job may have (seed 003's allowed values), for filters. */
+    public static final Set<String> STATUSES =
             Set.of("pending", "processing", "completed", "failed", "cancelled", "retrying", "deferred");
 
     private final ObjectMapper json;
@@ -63,9 +64,19 @@ public final class JobRequests {
      * rest of the request.
      */
     public Processor submissionReader() {
+        return reading(this::parse);
+    }
+
+    /** A body parser as POST /api/jobs and /api/jobs/batch have one: content type, bytes, Idempotency-Key. */
+    private interface BodyParser {
+        Object parse(String contentType, byte[] body, String idempotencyHeader);
+    }
+
+    /** The route step that replaces the request's body with what the parser makes of it. */
+    private static Processor reading(BodyParser parser) {
         return exchange -> {
             Message m = exchange.getMessage();
-            m.setBody(parse(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
+            m.setBody(parser.parse(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
                     m.getHeader("Idempotency-Key", String.class)));
         };
     }
@@ -107,11 +118,7 @@ public final class JobRequests {
      * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
      */
     public Processor batchReader() {
-        return exchange -> {
-            Message m = exchange.getMessage();
-            m.setBody(parseBatch(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
-                    m.getHeader("Idempotency-Key", String.class)));
-        };
+        return reading(this::parseBatch);
     }
 
     /**

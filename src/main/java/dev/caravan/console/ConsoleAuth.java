@@ -131,8 +131,9 @@ public final class ConsoleAuth {
     /** A POSTed form's fields: from the body, or where the HTTP server already read them into headers. */
     public static Map<String, String> form(Exchange exchange) {
         Map<String, String> form = form(exchange.getMessage().getBody(String.class));
-        for (String name : new String[] {"key", "csrf", "confirm", "status", "type", "lane", "group", "patient_id",
-                "shell_file_id", "dead_lettered", "error_code", "created_from", "created_to", "name"}) {
+        List<String> names = new java.util.ArrayList<>(List.of("key", "csrf", "confirm"));
+        names.addAll(List.of(ConsoleFilter.NAMES));
+        for (String name : names) {
             if (!form.containsKey(name) && exchange.getMessage().getHeader(name) instanceof String v) {
                 form.put(name, v);
             }

@@ -25,7 +25,7 @@ public record ConsoleFilter(Map<String, String> fields, String json, String afte
                             int limit, String actor) {
 
     public static final int PAGE = 50;
-    static final Set<String> STATUSES = Set.of("pending", "processing", "completed", "failed", "cancelled", "retrying", "deferred");
+    static final Set<String> STATUSES = dev.caravan.api.JobRequests.STATUSES;
     /** The filter's fields, in the form's order. */
     static final String[] NAMES = {"status", "type", "lane", "group", "patient_id", "shell_file_id", "dead_lettered",
             "error_code", "created_from", "created_to", "name"};

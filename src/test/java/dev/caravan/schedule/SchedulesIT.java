@@ -207,4 +207,37 @@ class SchedulesIT {
             assertThat(metrics.find("caravan.schedule.lag").tag("schedule", "often").gauge().value()).isLessThan(5);
         }
     }
+
+    @Test
+    void aTickRefusedByAFullQueueIsNeitherLostNorDoubledOnceThereIsRoom(@TempDir Path routes) throws Exception {
+        Files.writeString(routes.resolve("full.schedules.yaml"), """
+                - schedule: {name: into-a-full-queue, cron: "* * * * * *", job_type: notification_delivery}
+                """);
+        Files.copy(CaravanInstance.testRoutes().resolve("pipeline-test-noop.camel.yaml"), routes.resolve("pipeline-test-noop.camel.yaml"));
+        Db db = Db.fresh();
+        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of("caravan.worker.job-types", "test_noop"), routes,
+                "test_noop")) {
+            // room for two more of the schedule's jobs, then the queue is full
+            db.update("INSERT INTO job_type_limits (job_type, max_pending, over_limit, delay) SELECT 'notification_delivery',"
+                    + " count(*) + 2, 'refuse', interval '30 seconds' FROM job_queue WHERE job_type = 'notification_delivery'");
+            long full = db.count("SELECT max_pending FROM job_type_limits WHERE job_type = 'notification_delivery'");
+            await().atMost(Duration.ofSeconds(20)).until(() -> ticks(db, "into-a-full-queue").size() == full);
+            // each tick is refused (no job, the schedule's last tick not moved), and asked again
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
+                    ticks(db, "into-a-full-queue").size() == full
+                            && db.count("SELECT count(*) FROM job_schedules WHERE name = 'into-a-full-queue' AND last_tick ="
+                            + " (SELECT max(scheduled_at) FROM job_queue WHERE idempotency_key LIKE 'schedule:into-a-full-queue@%')") == 1);
+            db.update("DELETE FROM job_type_limits");
+            Instant room = Instant.now();
+            await().atMost(Duration.ofSeconds(20)).until(() -> ticks(db, "into-a-full-queue").stream()
+                    .anyMatch(t -> at(t.get("tick")).isAfter(room.plusSeconds(1))));
+        }
+        List<Map<String, Object>> ticks = ticks(db, "into-a-full-queue");
+        assertThat(ticks).allSatisfy(t -> assertThat(((Number) t.get("jobs")).intValue()).isOne());
+        for (int i = 1; i < ticks.size(); i++) {
+            assertThat(Duration.between(at(ticks.get(i - 1).get("tick")), at(ticks.get(i).get("tick"))))
+                    .as("the refused ticks (a few seconds, within the grace) were enqueued once there was room")
+                    .isEqualTo(Duration.ofSeconds(1));
+        }
+    }
 }
