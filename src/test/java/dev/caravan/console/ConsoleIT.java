@@ -192,6 +192,8 @@ class ConsoleIT {
         dev.caravan.job.InFlightRegistry inFlight = caravan.bean("inFlight", dev.caravan.job.InFlightRegistry.class);
         browser.manage().deleteAllCookies();
         logIn(KEY);
+        // the login's answer (its cookie) has arrived once its redirect shows the queues page
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
         browser.get(base + "/console/workers");
         By row = By.cssSelector("#workers tr[data-worker]");
         waiting(10).until(ExpectedConditions.presenceOfElementLocated(row));
