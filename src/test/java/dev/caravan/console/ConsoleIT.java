@@ -79,8 +79,10 @@ class ConsoleIT {
         Files.write(SCREENSHOTS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
-    private static WebDriverWait waiting(int seconds) {
-        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+    /** A wait that reads the page again when its live refresh (every 5 s) replaced what it had found. */
+    private static org.openqa.selenium.support.ui.FluentWait<WebDriver> waiting(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
     }
 
     private static void logIn(String key) {
@@ -146,7 +148,8 @@ class ConsoleIT {
         assertThat(db.status(dead)).isEqualTo("completed");
         assertThat(db.text("SELECT error_details -> 'actions' -> 0 ->> 'by' FROM job_queue WHERE id = ?", dead))
                 .as("who: the console, and which key").isEqualTo("console (key " + ConsoleAuth.fingerprint(KEY.getBytes()) + ")");
-        assertThat(browser.findElement(By.id("timeline")).getText()).contains("retry by console (key").contains("completed");
+        waiting(10).until(d -> d.findElement(By.id("timeline")).getText().contains("retry by console (key")
+                && d.findElement(By.id("timeline")).getText().contains("completed"));
     }
 
     @Test
