@@ -81,20 +81,17 @@ public final class CaravanBootstrap {
     public static Main create(Map<String, String> overrides, String routesDir) {
         Main main = new Main();
         main.configure().addConfiguration(new CaravanConfiguration());
-        String routes = "classpath:routes/*.yaml,classpath:routes/*.xml";
-        if (routesDir != null && !routesDir.isBlank()) {
-            String dir = routesDir.endsWith("/") ? routesDir.substring(0, routesDir.length() - 1) : routesDir;
-            routes += ",file:" + dir + "/*.yaml,file:" + dir + "/*.xml";
-        }
-        main.configure().withRoutesIncludePattern(routes);
-        if (routesDir != null && !routesDir.isBlank()) {
-            String dir = routesDir.endsWith("/") ? routesDir.substring(0, routesDir.length() - 1) : routesDir;
+        boolean folder = routesDir != null && !routesDir.isBlank();
+        String dir = !folder ? null : routesDir.endsWith("/") ? routesDir.substring(0, routesDir.length() - 1) : routesDir;
+        List<String> routes = new java.util.ArrayList<>(RouteOverrides.builtInRoutes(folder ? Path.of(dir) : null));
+        if (folder) {
+            routes.add("file:" + dir + "/*.yaml");
+            routes.add("file:" + dir + "/*.xml");
             // schedules (*.schedules.yaml) live next to the routes they feed but are not routes
-            List<String> excluded = new java.util.ArrayList<>(List.of("file:" + dir + "/*.schedules.yaml"));
-            excluded.addAll(RouteOverrides.excludes(Path.of(routesDir)));
-            main.configure().withRoutesExcludePattern(String.join(",", excluded));
+            main.configure().withRoutesExcludePattern("file:" + dir + "/*.schedules.yaml");
             main.addOverrideProperty("caravan.routes.dir", dir);
         }
+        main.configure().withRoutesIncludePattern(String.join(",", routes));
         overrides.forEach(main::addOverrideProperty);
         main.addMainListener(new WorkerLifecycle());
         main.addMainListener(new OperationsListener());

@@ -32,19 +32,48 @@ public final class RouteOverrides {
     private RouteOverrides() {
     }
 
-    /** Built-in route files to exclude, as Camel exclude patterns, for the routes the folder replaces. */
-    public static List<String> excludes(Path routesDir) {
-        List<String> excludes = new ArrayList<>();
-        declaredIds(routesDir).forEach((id, file) -> {
-            java.net.URL builtIn = RouteOverrides.class.getClassLoader().getResource("routes/" + id + ".camel.yaml");
-            if (builtIn != null) {
-                LOG.info("Route {} from {} replaces the built-in one", id, file);
-                // Camel matches excludes against the resource's location: file:/…/routes/x or file:/…/caravan.jar!/routes/x
-                String location = builtIn.toString();
-                excludes.add(location.startsWith("jar:") ? location.substring("jar:".length()) : location);
+    /**
+     * The built-in route files (routes/ next to this class, in the jar or the build's classes folder)
+     * as Camel locations, less those whose route a file in the folder replaces. They are listed here
+     * rather than given to Camel as a classpath:routes/*.yaml pattern: Camel resolves a pattern in a
+     * jar by reading and inflating every entry of the jar, twice per pattern, which was a third of
+     * the start-up time.
+     */
+    public static List<String> builtInRoutes(Path routesDir) {
+        Map<String, Path> declared = declaredIds(routesDir);
+        List<String> locations = new ArrayList<>();
+        for (String name : builtInFiles()) {
+            String id = name.endsWith(".camel.yaml") ? name.substring(0, name.length() - ".camel.yaml".length()) : null;
+            if (id != null && declared.containsKey(id)) {
+                LOG.info("Route {} from {} replaces the built-in one", id, declared.get(id));
+            } else {
+                locations.add("classpath:routes/" + name);
             }
-        });
-        return excludes;
+        }
+        return locations;
+    }
+
+    static List<String> builtInFiles() {
+        try {
+            Path source = Path.of(RouteOverrides.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(source)) {
+                try (Stream<Path> files = Files.list(source.resolve("routes"))) {
+                    return files.map(f -> f.getFileName().toString()).filter(RouteOverrides::isRouteFile).sorted().toList();
+                }
+            }
+            // the central directory only: no entry is read
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(source.toFile())) {
+                return jar.stream().map(java.util.zip.ZipEntry::getName)
+                        .filter(n -> n.startsWith("routes/") && n.indexOf('/', "routes/".length()) < 0)
+                        .map(n -> n.substring("routes/".length())).filter(RouteOverrides::isRouteFile).sorted().toList();
+            }
+        } catch (IOException | java.net.URISyntaxException e) {
+            throw new StartupFailure("Cannot list Caravan's built-in routes: " + e.getMessage());
+        }
+    }
+
+    private static boolean isRouteFile(String name) {
+        return name.endsWith(".yaml") || name.endsWith(".xml");
     }
 
     /** Route and route configuration ids declared in the folder's YAML and XML files, with their file. */
