@@ -56,6 +56,10 @@ fi
 # BENCH_DB_SETTINGS="synchronous_commit = off" sets one on the benchmark's database (server mode only)
 
 [ -f target/caravan.jar ] || ./mvnw -q -B package -DskipTests
+# the class-data sharing archive the build makes, as the README starts the jar with it (for the
+# JDK that built it only: other JDKs run without it); BENCH_CDS=false measures without it
+cds=""
+[ "${BENCH_CDS:-true}" = true ] && [ -f target/caravan.jsa ] && cds="-XX:SharedArchiveFile=target/caravan.jsa"
 work=$(mktemp -d)
 log="$work/caravan.log"
 pid=""
@@ -83,7 +87,7 @@ sql() { psql "$url" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 start_worker() {
   env "${env_db[@]}" CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_CONCURRENCY="$CONCURRENCY" WORKER_JOB_TYPES=bench_noop \
       WORKER_ID="$1" CLEANUP_ENABLED=false ${BENCH_EXTRA_ENV:-} MANAGEMENT_ENABLED=false API_PORT=0 POLL_INTERVAL=1000 \
-      java @jvm.options ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$2" 2>&1 &
+      java @jvm.options $cds ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$2" 2>&1 &
   started=$!
   pids="$pids $started"
 }
@@ -210,9 +214,10 @@ start_stub() {
 }
 # start_job_worker LOG JAVA ENV...: a Caravan process for the built-in pipelines, its pid in $started
 start_job_worker() {
-  local log=$1 java=$2; shift 2
+  local log=$1 java=$2 archive=""; shift 2
+  [ "$java" = java ] && archive=$cds
   env "${env_db[@]}" CLEANUP_ENABLED=false MANAGEMENT_ENABLED=false API_PORT=0 ${BENCH_EXTRA_ENV:-} "$@" \
-      "$java" @jvm.options ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$log" 2>&1 &
+      "$java" @jvm.options $archive ${BENCH_JAVA_OPTS:-} -jar target/caravan.jar >"$log" 2>&1 &
   started=$!
   pids="$pids $started"
   await_ready "$log"
@@ -393,7 +398,7 @@ echo "$table"
   echo
   echo "## $(date -u +%Y-%m-%dT%H:%MZ) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
-  echo "Machine: $machine. Phases: $PHASES. No-op: concurrency $CONCURRENCY, $JOBS drain jobs. I/O: $IO_DELAY s per call, $IO_ROUNDS rounds. JVM options: jvm.options${BENCH_JAVA_OPTS:+ $BENCH_JAVA_OPTS}."
+  echo "Machine: $machine. Phases: $PHASES. No-op: concurrency $CONCURRENCY, $JOBS drain jobs. I/O: $IO_DELAY s per call, $IO_ROUNDS rounds. JVM options: jvm.options${cds:+ $cds}${BENCH_JAVA_OPTS:+ $BENCH_JAVA_OPTS}."
   echo
   echo "$table"
 } >> bench/RESULTS.md
