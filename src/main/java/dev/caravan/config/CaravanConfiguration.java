@@ -129,8 +129,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
-                concurrency, interruptions);
-        providers.deadAfter(Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")));
+                Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions);
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
         Map<String, String> derived = new java.util.TreeMap<>();

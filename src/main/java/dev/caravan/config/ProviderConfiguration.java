@@ -17,7 +17,10 @@ import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
 import dev.caravan.provider.PdfGateway;
 import dev.caravan.provider.Provider;
+import dev.caravan.provider.ProviderAnswers;
 import dev.caravan.provider.ProviderHttp;
+import dev.caravan.provider.ProviderLimits;
+import dev.caravan.provider.ProviderMeters;
 import dev.caravan.provider.Providers;
 import dev.caravan.provider.Webhooks;
 import org.apache.camel.CamelContext;
@@ -36,15 +39,18 @@ final class ProviderConfiguration {
     }
 
     static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId,
-                          int concurrency, Interruptions interruptions) throws Exception {
+                          Duration heartbeatTimeout, int concurrency, Interruptions interruptions) throws Exception {
         Registry registry = context.getRegistry();
         Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
         Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
                 !text(props, "caravan.providers.openai.auth-style").equals("none"));
         Provider gateway = provider(props, "gateway", "GATEWAY_URL", "url", null, false);
         Provider webhook = provider(props, "webhook", "WEBHOOK_SECRET", null, "secret", true);
-        Providers providers = new Providers(List.of(vision, openai, gateway, webhook), dataSource, workerId, context);
+        ProviderMeters meters = new ProviderMeters(context);
+        Providers providers = new Providers(List.of(vision, openai, gateway, webhook), meters);
         registry.bind("providers", providers);
+        registry.bind("providerLimits", new ProviderLimits(providers, meters, dataSource, workerId, heartbeatTimeout));
+        registry.bind("providerAnswers", new ProviderAnswers(providers, meters));
 
         // each provider's HTTP client: a pool as large as its calls in flight may be, and a deadline per attempt
         ScheduledExecutorService deadlines = context.getExecutorServiceManager()

@@ -73,7 +73,7 @@ public final class PdfGateway {
     /**
      * Streams the gateway's answer to a temporary file next to the result, inside the provider's route
      * (before Camel's own spool file of the answer is deleted), at most max-response-bytes; beyond that
-     * the file is removed and header {@value Providers#TOO_LARGE} makes provider-call fail the job (TOO_LARGE).
+     * the file is removed and header {@value ProviderAnswers#TOO_LARGE} makes provider-call fail the job (TOO_LARGE).
      */
     public void spool(String jobId, Exchange exchange) throws IOException {
         InputStream body = exchange.getMessage().getBody(InputStream.class);
@@ -85,7 +85,7 @@ public final class PdfGateway {
             Files.createDirectories(resultsDir);
             temp = Files.createTempFile(resultsDir, "." + jobId + "-", ".xml.tmp");
             if (copy(body, temp) > provider.maxResponseBytes()) {
-                exchange.getMessage().setHeader(Providers.TOO_LARGE, provider.maxResponseBytes());
+                exchange.getMessage().setHeader(ProviderAnswers.TOO_LARGE, provider.maxResponseBytes());
                 exchange.getMessage().setBody(null);
                 return;
             }

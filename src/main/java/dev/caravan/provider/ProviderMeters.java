@@ -1,0 +1,100 @@
+package dev.caravan.provider;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.CamelContext;
+
+/**
+ * What the provider calls did: caravan_provider_calls_total{provider, outcome},
+ * caravan_provider_call_duration_seconds{provider}, and when each provider last refused a call (its
+ * shared limit or its circuit breaker), which /health reports as "limited".
+ */
+public final class ProviderMeters {
+
+    /** Outcomes counted per provider. */
+    public static final List<String> OUTCOMES = List.of("ok", "client_error", "server_error", "timeout", "unavailable",
+            "bad_response", "rate_limited", "circuit_open", "not_configured", "refused", "error");
+
+    private final CamelContext context;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastRefusal = new ConcurrentHashMap<>();
+    private volatile MeterRegistry registry;
+
+    public ProviderMeters(CamelContext context) {
+        this.context = context;
+    }
+
+    /** Every outcome's counter and the call timer exist, at zero, from the start. */
+    void preRegister(String provider) {
+        OUTCOMES.forEach(outcome -> counter(provider, outcome));
+        callTimer(provider);
+    }
+
+    void count(String provider, String outcome) {
+        counter(provider, outcome).increment();
+        if ("rate_limited".equals(outcome) || "circuit_open".equals(outcome)) {
+            lastRefusal.put(provider, System.currentTimeMillis());
+        }
+    }
+
+    /** Counts a classified failure under its outcome. */
+    void failed(String provider, String code) {
+        count(provider, outcome(code));
+    }
+
+    void called(String provider, long nanos) {
+        callTimer(provider).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether the provider refused a call within the last {@code millis}. */
+    boolean refusedWithin(String provider, long millis) {
+        Long refused = lastRefusal.get(provider);
+        return refused != null && System.currentTimeMillis() - refused < millis;
+    }
+
+    /** The value of caravan_provider_calls_total for one provider and outcome. */
+    public double value(String provider, String outcome) {
+        return counter(provider, outcome).count();
+    }
+
+    static String outcome(String code) {
+        return switch (code) {
+            case "PROVIDER_RATE_LIMITED" -> "rate_limited";
+            case "CIRCUIT_OPEN" -> "circuit_open";
+            case "PROVIDER_TIMEOUT", "GW_TIMEOUT" -> "timeout";
+            case "PROVIDER_UNAVAILABLE" -> "unavailable";
+            case "PROVIDER_5XX", "GW_5XX" -> "server_error";
+            case "PROVIDER_BAD_RESPONSE", "RESPONSE_TOO_LARGE", "PROVIDER_REDIRECT" -> "bad_response";
+            case "PROVIDER_NOT_CONFIGURED" -> "not_configured";
+            case "OUTBOUND_REFUSED" -> "refused";
+            default -> "client_error";
+        };
+    }
+
+    private Timer callTimer(String provider) {
+        return Timer.builder("caravan.provider.call.duration").description("provider calls, from capacity taken to released")
+                .tag("provider", provider).register(registry());
+    }
+
+    private Counter counter(String provider, String outcome) {
+        return counters.computeIfAbsent(provider + '|' + outcome, k -> Counter.builder("caravan.provider.calls")
+                .description("provider calls by outcome").tags("provider", provider, "outcome", outcome)
+                .register(registry()));
+    }
+
+    private MeterRegistry registry() {
+        MeterRegistry r = registry;
+        if (r == null) {
+            r = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+            registry = r = r != null ? r : new SimpleMeterRegistry();
+        }
+        return r;
+    }
+}
