@@ -18,6 +18,9 @@ import javax.crypto.spec.SecretKeySpec;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
+import static dev.caravan.ExchangeNames.ACTOR;
+import static dev.caravan.ExchangeNames.CSRF;
+
 /**
  * The console's credentials: the API's keys. Logging in with one sets an HttpOnly, SameSite=Strict
  * session cookie, {@code <expiry>.<HMAC of it under that key>}: no session is kept anywhere, any worker
@@ -67,9 +70,9 @@ public final class ConsoleAuth {
         if (key == null) {
             throw new LoginRequired();
         }
-        exchange.setVariable("csrf", mac(key, "csrf:" + (session == null ? "local" : session)));
+        exchange.setVariable(CSRF, mac(key, "csrf:" + (session == null ? "local" : session)));
         // who acts, as the job's history records it: the key by a fingerprint, never the key itself
-        exchange.setVariable("actor", keys.isEmpty() ? "console (local)" : "console (key " + fingerprint(key) + ")");
+        exchange.setVariable(ACTOR, keys.isEmpty() ? "console (local)" : "console (key " + fingerprint(key) + ")");
     }
 
     /** The first 8 hex digits of the key's SHA-256: enough to tell an operator's key from another's. */
@@ -84,7 +87,7 @@ public final class ConsoleAuth {
     /** Every console action (a POST): a session as {@link #check} and the form's CSRF token. */
     public void checkAction(Exchange exchange, Map<String, String> form) {
         check(exchange);
-        String expected = exchange.getVariable("csrf", String.class);
+        String expected = exchange.getVariable(CSRF, String.class);
         String given = form.get("csrf");
         if (given == null || !MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
                 given.getBytes(StandardCharsets.US_ASCII))) {

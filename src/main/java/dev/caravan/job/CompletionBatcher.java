@@ -33,6 +33,12 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
+import static dev.caravan.ExchangeNames.COMPLETED;
+import static dev.caravan.ExchangeNames.JOB;
+import static dev.caravan.ExchangeNames.JOB_ID;
+import static dev.caravan.ExchangeNames.OUTPUT_FILE_PATHS;
+import static dev.caravan.ExchangeNames.RESULT_JSON;
+
 /**
  * Writes successful jobs back in batches: a job's route hands its completion over and its thread is
  * free at once, while one writer thread (caravan-completion-writer) writes whatever has queued up
@@ -104,8 +110,8 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     public boolean process(Exchange exchange, AsyncCallback callback) {
         CompletableFuture<Boolean> done;
         try {
-            done = complete(exchange.getProperty(JobDispatcher.JOB, JobRow.class),
-                    exchange.getVariable("resultJson", String.class), exchange.getVariable("outputFiles", String[].class));
+            done = complete(exchange.getProperty(JOB, JobRow.class),
+                    exchange.getVariable(RESULT_JSON, String.class), exchange.getVariable(OUTPUT_FILE_PATHS, String[].class));
         } catch (RuntimeException e) {
             exchange.setException(e);
             callback.done(true);
@@ -115,7 +121,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             if (error != null) {
                 exchange.setException(error instanceof CompletionException ? error.getCause() : error);
             } else {
-                exchange.setVariable("completed", completed);
+                exchange.setVariable(COMPLETED, completed);
             }
             JobDispatcher.putMdc(exchange); // the rest of the job's route logs from this thread
             try {
@@ -124,7 +130,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 // Camel's routing catches a step's failure into the exchange, so this is a bug; say it,
                 // and keep this thread writing the other jobs' completions
                 LOG.error("The rest of job {}'s route failed after its completion was written", exchange.getProperty(
-                        JobDispatcher.JOB_ID), e);
+                        JOB_ID), e);
             } finally {
                 MDC.clear();
             }

@@ -21,24 +21,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import static dev.caravan.ExchangeNames.ATTEMPT;
+import static dev.caravan.ExchangeNames.CLAIMED_AT;
+import static dev.caravan.ExchangeNames.CLAIM_WORKER_ID;
+import static dev.caravan.ExchangeNames.COMPLETED;
+import static dev.caravan.ExchangeNames.CORRELATION_ID;
+import static dev.caravan.ExchangeNames.FAILURE;
+import static dev.caravan.ExchangeNames.JOB;
+import static dev.caravan.ExchangeNames.JOB_GROUP;
+import static dev.caravan.ExchangeNames.JOB_ID;
+import static dev.caravan.ExchangeNames.JOB_LANE;
+import static dev.caravan.ExchangeNames.JOB_NAME;
+import static dev.caravan.ExchangeNames.JOB_TYPE;
+
 /**
  * Hands each claimed job to its own pipeline worker thread at once, so the claim's poll thread is
  * free again and no claimed job waits in memory: a claim never takes more jobs than there are free
  * slots, and there is one thread per slot. Each worker sends the job down {@code direct:job-run}.
  */
 public final class JobDispatcher implements Processor {
-
-    /** Exchange properties a pipeline can read (e.g. {@code ${exchangeProperty.jobId}}). */
-    public static final String JOB = "job";
-    public static final String JOB_ID = "jobId";
-    public static final String JOB_TYPE = "jobType";
-    public static final String JOB_LANE = "jobLane";
-    public static final String JOB_NAME = "jobName";
-    public static final String JOB_GROUP = "jobGroup";
-    public static final String ATTEMPT = "attempt";
-    public static final String CORRELATION_ID = "correlationId";
-    public static final String CLAIM_WORKER_ID = "claimWorkerId";
-    public static final String CLAIMED_AT = "claimedAt";
 
     private static final Logger LOG = LoggerFactory.getLogger(JobDispatcher.class);
 
@@ -205,9 +206,9 @@ public final class JobDispatcher implements Processor {
         if (exchange.getException() != null) {
             return;
         }
-        FailurePlan failure = exchange.getVariable("failure", FailurePlan.class);
+        FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
         boolean landed = failure == null
-                ? Boolean.TRUE.equals(exchange.getVariable("completed", Boolean.class))
+                ? Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class))
                 : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
         if (landed) {
             metrics.finished(job, failure == null ? "completed" : failure.outcome(), nanos);

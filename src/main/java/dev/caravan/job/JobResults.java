@@ -9,6 +9,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
 
+import static dev.caravan.ExchangeNames.OUTPUT_FILES;
+import static dev.caravan.ExchangeNames.OUTPUT_FILE_PATHS;
+import static dev.caravan.ExchangeNames.RESULT_JSON;
+
 /** Turns what a pipeline leaves in the body into the job_result JSON and output_files array. */
 public final class JobResults implements org.apache.camel.Processor {
 
@@ -22,8 +26,8 @@ public final class JobResults implements org.apache.camel.Processor {
      */
     @Override
     public void process(org.apache.camel.Exchange exchange) {
-        exchange.setVariable("resultJson", toJson(exchange.getMessage().getBody()));
-        exchange.setVariable("outputFiles", outputFiles(exchange.getProperty("outputFiles")));
+        exchange.setVariable(RESULT_JSON, toJson(exchange.getMessage().getBody()));
+        exchange.setVariable(OUTPUT_FILE_PATHS, outputFiles(exchange.getProperty(OUTPUT_FILES)));
     }
 
     /**

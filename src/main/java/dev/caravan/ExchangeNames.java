@@ -1,0 +1,56 @@
+package dev.caravan;
+
+import java.util.List;
+
+/**
+ * The names Java, the routes and the SQL share on an exchange, in one place. Routes and SQL read them
+ * as {@code ${exchangeProperty.jobId}} or {@code ${variable.resultJson}}; {@code ExchangeNamesTest}
+ * checks that every property and variable a route or a statement reads is declared here or set by a
+ * route, so a name cannot drift between the Java that sets it and the YAML that reads it.
+ */
+public final class ExchangeNames {
+
+    // Exchange properties of a job's exchange, set when the job is claimed (JobDispatcher) and kept
+    // for the whole run; a pipeline may read any of them.
+
+    /** The claimed row ({@code JobRow}). */
+    public static final String JOB = "job";
+    public static final String JOB_ID = "jobId";
+    public static final String JOB_TYPE = "jobType";
+    public static final String JOB_LANE = "jobLane";
+    public static final String JOB_NAME = "jobName";
+    public static final String JOB_GROUP = "jobGroup";
+    /** 1 for the first run, retry_count + 1 after that. */
+    public static final String ATTEMPT = "attempt";
+    public static final String CORRELATION_ID = "correlationId";
+    /** The worker id and start the claim wrote: every write-back is fenced on both. */
+    public static final String CLAIM_WORKER_ID = "claimWorkerId";
+    public static final String CLAIMED_AT = "claimedAt";
+    /** Set by a pipeline: the paths of the files it wrote, which go to output_files. */
+    public static final String OUTPUT_FILES = "outputFiles";
+
+    // Variables of a job's write-back (job-run, then job-complete or job-fail).
+
+    /** The pipeline's result as JSON text (JobResults), for job_result. */
+    public static final String RESULT_JSON = "resultJson";
+    /** The pipeline's files as a text array (JobResults), for output_files. */
+    public static final String OUTPUT_FILE_PATHS = "outputFiles";
+    /** Whether the completion was written (false: the claim was lost, fenced out). */
+    public static final String COMPLETED = "completed";
+    /** The failure's plan ({@code FailurePlan}): retry, snooze or dead-letter, set by job-fail. */
+    public static final String FAILURE = "failure";
+
+    // Variables of an API or console request.
+
+    /** Who acted (a job's error_details.actions): "API", "console (key …)". */
+    public static final String ACTOR = "actor";
+    /** The console session's token, expected back with every action. */
+    public static final String CSRF = "csrf";
+
+    public static final List<String> PROPERTIES = List.of(JOB, JOB_ID, JOB_TYPE, JOB_LANE, JOB_NAME, JOB_GROUP, ATTEMPT,
+            CORRELATION_ID, CLAIM_WORKER_ID, CLAIMED_AT, OUTPUT_FILES);
+    public static final List<String> VARIABLES = List.of(RESULT_JSON, OUTPUT_FILE_PATHS, COMPLETED, FAILURE, ACTOR, CSRF);
+
+    private ExchangeNames() {
+    }
+}
