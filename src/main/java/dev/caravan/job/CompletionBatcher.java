@@ -49,10 +49,10 @@ import static dev.caravan.ExchangeNames.RESULT_JSON;
  *
  * <p>A failed batch is written again here, not by the route's error handler (which would copy every
  * job's exchange in advance, on the hot path, for the rare failure), under the write-back policy of
- * caravan.write-back.* that job-write-back.camel.yaml uses too: after the database's own trouble (a
- * connection cut, a restart, a deadlock) again and again, as long as the worker runs, since the jobs
- * are done and only their rows wait (the heartbeat keeps them held meanwhile); after any other error,
- * caravan.write-back.retries times, then its jobs get the error and stay 'processing' for the reaper.
+ * route configuration job-write-back ({@link WriteBackPolicy}): by default after the database's own
+ * trouble (a connection cut, a restart, a deadlock) again and again, as long as the worker runs, since
+ * the jobs are done and only their rows wait (the heartbeat keeps them held meanwhile); after any other
+ * error, caravan.write-back.retries times, then its jobs get the error and stay 'processing' for the reaper.
  * A batch PostgreSQL refuses for its data (a result jsonb cannot hold) is written again one job at a
  * time, so only the job whose result was refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to
  * hand to job-fail) and the others complete.
@@ -60,10 +60,6 @@ import static dev.caravan.ExchangeNames.RESULT_JSON;
 public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
-    /** caravan.write-back.*: the same numbers as the write-back routes' redelivery policy. */
-    public record RetryPolicy(int retries, long firstDelayMillis, long maxDelayMillis) {
-    }
-
     private static final String SQL = SqlResource.load("complete_jobs.sql");
 
     private record Pending(JobRow job, String resultJson, String filesJson, CompletableFuture<Boolean> done) {
@@ -79,12 +75,13 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private volatile boolean running = true;
 
     private final InFlightRegistry inFlight;
-    private final RetryPolicy retry;
+    private final java.util.function.Supplier<WriteBackPolicy> policySource;
+    private volatile WriteBackPolicy policy;
 
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             RetryPolicy retry) {
+                             java.util.function.Supplier<WriteBackPolicy> policy) {
         this.inFlight = inFlight;
-        this.retry = retry;
+        this.policySource = policy;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
@@ -210,7 +207,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         MapSqlParameterSource params = new MapSqlParameterSource()
                 .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
                 .addValue("files", files).addValue("workerId", workerId);
-        long delay = retry.firstDelayMillis();
+        long delay = -1;
         for (int attempt = 0; ; attempt++) {
             try {
                 Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
@@ -226,13 +223,15 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 }
                 // the database's own trouble passes; the jobs are done and hold only their rows
                 boolean databaseFault = DatabaseFaults.causedByDatabase(e);
-                if ((!databaseFault && attempt >= retry.retries()) || !running) {
+                WriteBackPolicy.Redelivery retry = databaseFault ? policy().databaseTrouble() : policy().otherErrors();
+                if (retry.exhausted(attempt) || !running) {
                     fail(batch, e);
                     return;
                 }
+                delay = delay < 0 ? retry.delayMillis() : delay;
                 if (attempt == 0 || !databaseFault || attempt % 10 == 0) {
                     LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms (attempt {}{})", n,
-                            reason(e), delay, attempt + 1, databaseFault ? ", until the database answers" : " of " + retry.retries());
+                            reason(e), delay, attempt + 1, retry.maximum() < 0 ? ", until the database answers" : " of " + retry.maximum());
                 }
                 // a connection that was already dead (terminated while idle in the pool) was evicted with
                 // its failure: the first try again goes at once, on another one
@@ -243,13 +242,22 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                         fail(batch, e);
                         return;
                     }
-                    delay = Math.min(delay * 2, retry.maxDelayMillis());
+                    delay = retry.next(delay);
                 }
             } catch (RuntimeException e) {
                 fail(batch, e);
                 return;
             }
         }
+    }
+
+    /** The write-back policy, read when a batch first fails (the route configuration is loaded by then). */
+    private WriteBackPolicy policy() {
+        WriteBackPolicy p = policy;
+        if (p == null) {
+            policy = p = policySource.get();
+        }
+        return p;
     }
 
     private static String reason(DataAccessException e) {

@@ -77,7 +77,7 @@ class CompletionBatcherIT {
             }
         };
         try (CompletionBatcher batcher = new CompletionBatcher(restarting, WORKER, 500, new InFlightRegistry(4),
-                new CompletionBatcher.RetryPolicy(5, 10, 40))) {
+                () -> policy(5, 10, 40))) {
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
 
             assertThat(done.get(20, TimeUnit.SECONDS)).as("completed, after 12 refusals and 5 retries allowed").isTrue();
@@ -131,10 +131,15 @@ class CompletionBatcherIT {
     }
 
     /** 5 retries, 100 ms doubling up to 800 ms between them. */
-    static final CompletionBatcher.RetryPolicy POLICY = new CompletionBatcher.RetryPolicy(5, 100, 800);
+    static final WriteBackPolicy POLICY = policy(5, 100, 800);
+
+    static WriteBackPolicy policy(int retries, long delay, long maxDelay) {
+        return new WriteBackPolicy(new WriteBackPolicy.Redelivery(-1, delay, 2, maxDelay),
+                new WriteBackPolicy.Redelivery(retries, delay, 2, maxDelay));
+    }
 
     private static CompletionBatcher batcher(Db db) {
-        return new CompletionBatcher(new DriverManagerDataSource(db.url()), WORKER, 500, new InFlightRegistry(4), POLICY);
+        return new CompletionBatcher(new DriverManagerDataSource(db.url()), WORKER, 500, new InFlightRegistry(4), () -> POLICY);
     }
 
     /** A job as a claim leaves it: processing under this worker, with its claim instant. */
