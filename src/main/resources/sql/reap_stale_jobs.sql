@@ -1,8 +1,9 @@
 -- Rescues jobs whose worker stopped sending heartbeats (crashed, frozen, cut off) for longer than
 -- the timeout: back to pending spending an attempt, or failed and dead-lettered when attempts are
 -- exhausted. Any worker may run it; SKIP LOCKED and the batch limit keep runs short and disjoint.
+-- attempts_left: the rule of JobRow.attemptsLeft, decided once per row here.
 WITH stale AS (
-    SELECT id
+    SELECT id, retry_count < max_retries AS attempts_left
       FROM job_queue
      WHERE status = 'processing'
        AND COALESCE(heartbeat_at, started_at, updated_at)
@@ -12,14 +13,14 @@ WITH stale AS (
        FOR UPDATE SKIP LOCKED
 )
 UPDATE job_queue j
-   SET status          = CASE WHEN j.retry_count < j.max_retries THEN 'pending' ELSE 'failed' END,
-       retry_count     = CASE WHEN j.retry_count < j.max_retries THEN j.retry_count + 1 ELSE j.retry_count END,
-       dead_letter_at  = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() END,
-       completed_at    = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() END,
-       actual_duration = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE now() - j.started_at END,
-       scheduled_at    = CASE WHEN j.retry_count < j.max_retries THEN now() ELSE j.scheduled_at END,
-       started_at      = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE j.started_at END,
-       worker_id       = CASE WHEN j.retry_count < j.max_retries THEN NULL ELSE j.worker_id END,
+   SET status          = CASE WHEN stale.attempts_left THEN 'pending' ELSE 'failed' END,
+       retry_count     = CASE WHEN stale.attempts_left THEN j.retry_count + 1 ELSE j.retry_count END,
+       dead_letter_at  = CASE WHEN stale.attempts_left THEN NULL ELSE now() END,
+       completed_at    = CASE WHEN stale.attempts_left THEN NULL ELSE now() END,
+       actual_duration = CASE WHEN stale.attempts_left THEN NULL ELSE now() - j.started_at END,
+       scheduled_at    = CASE WHEN stale.attempts_left THEN now() ELSE j.scheduled_at END,
+       started_at      = CASE WHEN stale.attempts_left THEN NULL ELSE j.started_at END,
+       worker_id       = CASE WHEN stale.attempts_left THEN NULL ELSE j.worker_id END,
        heartbeat_at    = NULL,
        last_error      = 'worker ' || COALESCE(j.worker_id, '?') || ' stopped sending heartbeats',
        error_details   = job_error_details(j.error_details, jsonb_build_object(
@@ -33,7 +34,7 @@ UPDATE job_queue j
                              'reaped_by', :#${bean:workerSettings.workerId},
                              'failed_at', now(),
                              'correlation_id', COALESCE(j.job_payload ->> 'correlation_id', j.id::text),
-                             'dead_letter_reason', CASE WHEN j.retry_count < j.max_retries THEN NULL
+                             'dead_letter_reason', CASE WHEN stale.attempts_left THEN NULL
                                                         ELSE 'max_retries (' || j.max_retries || ') exhausted' END)),
        updated_at      = now()
   FROM stale

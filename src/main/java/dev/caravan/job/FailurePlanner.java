@@ -47,7 +47,7 @@ public final class FailurePlanner {
                         failure.code(), failure.message(), write(details));
             }
             case RETRYABLE -> {
-                if (job.retryCount() < job.maxRetries()) {
+                if (job.attemptsLeft()) {
                     Duration wait = Backoff.delay(Duration.ofMillis(job.retryDelayMillis()), job.retryCount(),
                             maxDelay, random.getAsDouble());
                     details.put("outcome", FailurePlan.RETRY);

@@ -15,6 +15,15 @@ public record JobRow(UUID id, String type, String lane, String name, String grou
                      int retryCount, int maxRetries, long retryDelayMillis, String workerId,
                      String claimedAt, long pickupDelayMillis) {
 
+    /**
+     * Whether a retryable failure may run the job again (else it is dead-lettered): retry_count below
+     * max_retries. reap_stale_jobs.sql applies the same rule to jobs whose worker died
+     * (FencingAndReaperIT checks the two agree).
+     */
+    public boolean attemptsLeft() {
+        return retryCount < maxRetries;
+    }
+
     /** 1 for the first run, 2 for the first retry, … */
     public int attempt() {
         return retryCount + 1;

@@ -104,4 +104,26 @@ class FencingAndReaperIT {
         assertThat(JSON.readTree((String) row.get("details_text")).get("dead_letter_reason").asText())
                 .contains("max_retries (3) exhausted");
     }
+
+    @Test
+    void theReaperAndTheFailurePlannerAgreeWhenAttemptsAreExhausted() {
+        Map<UUID, Boolean> expected = new java.util.LinkedHashMap<>();
+        for (int retries = 0; retries <= 2; retries++) {
+            for (int max = 0; max <= 2; max++) {
+                UUID id = db.insert("test_noop", null, "{}", "status = 'processing'; worker_id = 'ghost-3';"
+                        + " retry_count = " + retries + "; max_retries = " + max + ";"
+                        + " started_at = now() - interval '1 hour'; heartbeat_at = now() - interval '10 minutes'");
+                JobRow row = new JobRow(id, "test_noop", null, null, null, "{}", retries, max, 0, "ghost-3", null, 0);
+                expected.put(id, row.attemptsLeft());
+            }
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> expected.keySet().stream()
+                .noneMatch(id -> "processing".equals(db.status(id))));
+        expected.forEach((id, attemptsLeft) -> {
+            Map<String, Object> row = db.row(id);
+            // a retried job may already have run again, and completed
+            assertThat(row.get("dead_letter_at") != null).as("job with retry_count %s, max_retries %s dead-lettered",
+                    row.get("retry_count"), row.get("max_retries")).isEqualTo(!attemptsLeft);
+        });
+    }
 }
