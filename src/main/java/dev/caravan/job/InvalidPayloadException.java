@@ -1,9 +1,16 @@
 package dev.caravan.job;
 
-/** The payload does not fit the pipeline: a permanent failure whose message names the field. */
-public class InvalidPayloadException extends JobFailureException {
+/**
+ * The former name of {@link InvalidJobPayloadException}, which shared its simple name with Camel's
+ * org.apache.camel.InvalidPayloadException. Kept so that operators' routes that throw it still
+ * fail their jobs with INVALID_PAYLOAD; use InvalidJobPayloadException in new routes.
+ *
+ * @deprecated use {@link InvalidJobPayloadException}
+ */
+@Deprecated(since = "2026-12", forRemoval = true)
+public class InvalidPayloadException extends InvalidJobPayloadException {
 
     public InvalidPayloadException(String message) {
-        super("INVALID_PAYLOAD", FailureKind.PERMANENT, message);
+        super(message);
     }
 }

@@ -6,7 +6,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.caravan.config.SqlResource;
-import dev.caravan.job.InvalidPayloadException;
+import dev.caravan.job.InvalidJobPayloadException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
@@ -70,7 +70,7 @@ public final class AuditCleanup {
         }
         if (!(value instanceof Number n) || n.doubleValue() < min || n.doubleValue() > max
                 || Double.isNaN(n.doubleValue())) {
-            throw new InvalidPayloadException("job_payload." + field + " must be a number from " + (long) min + " to "
+            throw new InvalidJobPayloadException("job_payload." + field + " must be a number from " + (long) min + " to "
                     + (long) max + ", was " + describe(value));
         }
         return n.doubleValue();
@@ -82,7 +82,7 @@ public final class AuditCleanup {
             return fallback;
         }
         if (!(value instanceof Boolean b)) {
-            throw new InvalidPayloadException("job_payload." + field + " must be true or false, was " + describe(value));
+            throw new InvalidJobPayloadException("job_payload." + field + " must be true or false, was " + describe(value));
         }
         return b;
     }

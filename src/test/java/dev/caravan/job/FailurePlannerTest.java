@@ -58,11 +58,19 @@ class FailurePlannerTest {
 
     @Test
     void permanentFailureFailsAtOnceWithoutDeadLetter() {
-        FailurePlan plan = planner.plan(new InvalidPayloadException("job_payload.x is missing"), job(0, 3), "c");
+        FailurePlan plan = planner.plan(new InvalidJobPayloadException("job_payload.x is missing"), job(0, 3), "c");
         assertThat(plan.outcome()).isEqualTo(FailurePlan.FAILED);
         assertThat(plan.deadLetter()).isFalse();
         assertThat(plan.code()).isEqualTo("INVALID_PAYLOAD");
         assertThat(plan.message()).isEqualTo("job_payload.x is missing");
+    }
+
+    @Test
+    @SuppressWarnings("removal")
+    void theFormerNameOfTheInvalidPayloadFailureStillFailsTheJobTheSameWay() {
+        FailurePlan plan = planner.plan(new InvalidPayloadException("job_payload.x is missing"), job(0, 3), "c");
+        assertThat(plan.outcome()).isEqualTo(FailurePlan.FAILED);
+        assertThat(plan.code()).isEqualTo("INVALID_PAYLOAD");
     }
 
     @Test
