@@ -5,6 +5,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.caravan.support.Db;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,7 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A completion batch that fails on a database error is written again by the batcher itself (the
@@ -27,10 +29,12 @@ class CompletionBatcherIT {
     void aBatchThatFailsOnceIsWrittenAgainAndTheJobCompletes() throws Exception {
         Db db = database();
         JobRow job = claimed(db);
-        try (CompletionBatcher batcher = batcher(db)) {
+        AtomicInteger writes = new AtomicInteger();
+        try (CompletionBatcher batcher = batcher(db, writes)) {
             tableAway(db);
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
-            Thread.sleep(500); // the first write and at least one retry fail: the table is gone
+            // a write takes a connection each time: the third means the first two failed (the table is gone)
+            await().atMost(Duration.ofSeconds(10)).until(() -> writes.get() >= 3);
             assertThat(done).as("still retrying").isNotDone();
             tableBack(db);
 
@@ -92,11 +96,13 @@ class CompletionBatcherIT {
         JobRow first = claimed(db);
         JobRow good = claimed(db);
         JobRow refused = claimed(db);
-        try (CompletionBatcher batcher = batcher(db)) {
-            // the first job's write fails and waits for its retry, so the next two queue up as one batch
+        AtomicInteger writes = new AtomicInteger();
+        try (CompletionBatcher batcher = batcher(db, writes)) {
+            // the first job's batch is taken and its write fails and is retried, so the next two queue
+            // up behind it as one batch
             tableAway(db);
             CompletableFuture<Boolean> firstDone = batcher.complete(first, "{\"ok\": true}", null);
-            Thread.sleep(100);
+            await().atMost(Duration.ofSeconds(10)).until(() -> writes.get() >= 1);
             CompletableFuture<Boolean> goodDone = batcher.complete(good, "{\"ok\": true}", null);
             // valid JSON text that jsonb cannot hold: a lone UTF-16 surrogate
             CompletableFuture<Boolean> refusedDone = batcher.complete(refused, "{\"text\": \"\\ud800\"}", null);
@@ -139,7 +145,20 @@ class CompletionBatcherIT {
     }
 
     private static CompletionBatcher batcher(Db db) {
-        return new CompletionBatcher(new DriverManagerDataSource(db.url()), WORKER, 500, new InFlightRegistry(4), () -> POLICY);
+        return batcher(db, new AtomicInteger());
+    }
+
+    /** A batcher whose every write (one connection each) is counted in {@code writes}. */
+    private static CompletionBatcher batcher(Db db, AtomicInteger writes) {
+        javax.sql.DataSource counted = new org.springframework.jdbc.datasource.DelegatingDataSource(
+                new DriverManagerDataSource(db.url())) {
+            @Override
+            public java.sql.Connection getConnection() throws java.sql.SQLException {
+                writes.incrementAndGet();
+                return super.getConnection();
+            }
+        };
+        return new CompletionBatcher(counted, WORKER, 500, new InFlightRegistry(4), () -> POLICY);
     }
 
     /** A job as a claim leaves it: processing under this worker, with its claim instant. */
