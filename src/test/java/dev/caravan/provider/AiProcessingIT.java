@@ -6,14 +6,13 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import dev.caravan.support.CaravanInstance;
-import dev.caravan.support.Db;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Outcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
@@ -34,37 +33,28 @@ class AiProcessingIT {
 
     static final String KEY = "sk-test-0d9c8b7a6f5e";
     static final ObjectMapper JSON = new ObjectMapper();
-    static WireMockServer stub;
-    static Db db;
-    static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        stub = new WireMockServer(options().dynamicPort());
-        stub.start();
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.worker.job-types", "shell_file_processing,ai_processing,test_noop",
-                "caravan.providers.google-vision.base-url", stub.baseUrl(),
-                "caravan.providers.google-vision.api-key", "vision-key-for-chain",
-                "caravan.providers.openai.base-url", stub.baseUrl() + "/v1",
-                "caravan.providers.openai.api-key", KEY,
-                "caravan.providers.openai.model", "gpt-4o-mini",
-                // long enough for a 2 MB answer on a busy machine; the slow and dripping stubs take far longer
-                "caravan.providers.openai.timeout-ms", "5000",
-                "caravan.providers.openai.max-response-bytes", "1048576",
-                "caravan.providers.openai.circuit-min-calls", "1000",
-                "caravan.providers.openai.circuit-window", "1000"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-        stub.stop();
-    }
+    @RegisterExtension
+    @Order(1)
+    static final WireMockExtension stub = WireMockExtension.newInstance().options(options().dynamicPort())
+            .resetOnEachTest(false).build();
+    @RegisterExtension
+    @Order(2)
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.worker.job-types", "shell_file_processing,ai_processing,test_noop",
+            "caravan.providers.google-vision.base-url", stub.baseUrl(),
+            "caravan.providers.google-vision.api-key", "vision-key-for-chain",
+            "caravan.providers.openai.base-url", stub.baseUrl() + "/v1",
+            "caravan.providers.openai.api-key", KEY,
+            "caravan.providers.openai.model", "gpt-4o-mini",
+            // long enough for a 2 MB answer on a busy machine; the slow and dripping stubs take far longer
+            "caravan.providers.openai.timeout-ms", "5000",
+            "caravan.providers.openai.max-response-bytes", "1048576",
+            "caravan.providers.openai.circuit-min-calls", "1000",
+            "caravan.providers.openai.circuit-window", "1000"));
 
     static UUID job(String marker, String extra) {
-        return db.insert("ai_processing", "ai_queue_simple",
+        return caravan.db().insert("ai_processing", "ai_queue_simple",
                 "{\"ocr_text\": \"OCR of " + marker + "\", \"correlation_id\": \"corr-" + marker + "\"}", extra);
     }
 
@@ -89,7 +79,7 @@ class AiProcessingIT {
                 + " \"entities\": []}", "stop", null)));
         UUID id = job("ok", "");
 
-        Outcome done = Outcome.of(db, id);
+        Outcome done = Outcome.of(caravan.db(), id);
 
         assertThat(done.status()).isEqualTo("completed");
         assertThat(done.result().path("output").path("document_type").asText()).isEqualTo("lab_result");
@@ -111,7 +101,7 @@ class AiProcessingIT {
         answer("length", okJson(completion("{\"document_type\": \"lab_res", "length", null)));
         UUID id = job("length", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("LLM_TRUNCATED");
@@ -126,7 +116,7 @@ class AiProcessingIT {
         answer("refusal", okJson(completion(null, "stop", "I'm sorry, I can't help with that.")));
         UUID id = job("refusal", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("LLM_REFUSED");
@@ -138,7 +128,7 @@ class AiProcessingIT {
         answer("empty", okJson(completion("", "stop", null)));
         UUID id = job("empty", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("LLM_EMPTY_RESPONSE");
@@ -150,7 +140,7 @@ class AiProcessingIT {
         answer("prose", okJson(completion("Sure! The document is a lab result.", "stop", null)));
         UUID id = job("prose", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("LLM_INVALID_JSON");
@@ -161,7 +151,7 @@ class AiProcessingIT {
         answer("garbage", aResponse().withStatus(200).withBody("\u0000\u0001 not json at all"));
         UUID id = job("garbage", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_BAD_RESPONSE");
@@ -174,7 +164,7 @@ class AiProcessingIT {
                         + " \"code\": \"rate_limit_exceeded\"}}"));
         UUID id = job("429", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
@@ -189,7 +179,7 @@ class AiProcessingIT {
                 + KEY + ".\", \"type\": \"invalid_request_error\", \"code\": \"invalid_api_key\"}}"));
         UUID id = job("401", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("PROVIDER_AUTH_FAILED");
@@ -213,7 +203,7 @@ class AiProcessingIT {
                 .withBody("{\"error\": {\"message\": \"status " + status + "\", \"type\": \"x\"}}"));
         UUID id = job(marker, "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo(state);
         assertThat(out.code()).isEqualTo(code);
@@ -231,7 +221,7 @@ class AiProcessingIT {
         answer("moved", aResponse().withStatus(301).withHeader("Location", "https://elsewhere.example/v2/chat?sig=s3cret"));
         UUID id = job("moved", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).as("a configuration to fix, not a failure to retry").isEqualTo("failed");
         assertThat(out.code()).isEqualTo("PROVIDER_REDIRECT");
@@ -246,7 +236,7 @@ class AiProcessingIT {
         answer("huge", okJson(completion("{\"summary\": \"" + "y".repeat(2 * 1024 * 1024) + "\"}", "stop", null)));
         UUID id = job("huge", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("RESPONSE_TOO_LARGE");
@@ -257,7 +247,7 @@ class AiProcessingIT {
         answer("slow", okJson(completion("{}", "stop", null)).withFixedDelay(9000));
         UUID id = job("slow", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
@@ -270,7 +260,7 @@ class AiProcessingIT {
                 .withChunkedDribbleDelay(50, 20_000));
         UUID id = job("drip", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
@@ -288,14 +278,14 @@ class AiProcessingIT {
         answer("chain", okJson(completion("{\"document_type\": \"lab_result\", \"language\": \"en\","
                 + " \"summary\": \"Haemoglobin 13.5 g/dL\", \"entities\": [{\"category\": \"measurement\","
                 + " \"text\": \"Hb 13.5 g/dL\", \"page\": 1, \"confidence\": 0.93}]}", "stop", null)));
-        UUID shell = db.insert("shell_file_processing", "standard_queue", "{\"raw_file\": \"" + content
+        UUID shell = caravan.db().insert("shell_file_processing", "standard_queue", "{\"raw_file\": \"" + content
                 + "\", \"mime_type\": \"image/png\", \"file_name\": \"scan.png\", \"correlation_id\": \"corr-chain\","
                 + " \"ai_lane\": \"ai_queue_complex\"}", "job_group = 'upload-77'");
 
-        Outcome ocr = Outcome.of(db, shell);
+        Outcome ocr = Outcome.of(caravan.db(), shell);
         assertThat(ocr.status()).isEqualTo("completed");
         UUID ai = UUID.fromString(ocr.result().path("follow_up_job_id").asText());
-        Outcome analysed = Outcome.of(db, ai);
+        Outcome analysed = Outcome.of(caravan.db(), ai);
 
         assertThat(analysed.status()).isEqualTo("completed");
         assertThat(analysed.row().get("job_group")).isEqualTo("upload-77");
@@ -308,6 +298,6 @@ class AiProcessingIT {
                 .withRequestBody(matchingJsonPath("$.messages[1].content[0].text", containing("OCR of chain: Hb 13.5 g/dL")))
                 .withRequestBody(matchingJsonPath("$.messages[1].content[1].image_url.url",
                         equalTo("data:image/png;base64," + content))));
-        assertThat(db.text("SELECT job_payload ->> 'correlation_id' FROM job_queue WHERE id = ?", ai)).isEqualTo("corr-chain");
+        assertThat(caravan.db().text("SELECT job_payload ->> 'correlation_id' FROM job_queue WHERE id = ?", ai)).isEqualTo("corr-chain");
     }
 }

@@ -7,14 +7,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import dev.caravan.support.CaravanInstance;
-import dev.caravan.support.Db;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Outcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -31,40 +31,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** pdf_to_xml against a stub of seed 004's gateway: the result file on disk, and seed 004's error codes. */
 class GatewayIT {
 
-    static WireMockServer gateway;
-    static Db db;
-    static CaravanInstance caravan;
+    @TempDir
     static Path storage;
+    @TempDir
     static Path results;
 
-    @BeforeAll
-    static void start() throws Exception {
-        gateway = new WireMockServer(options().dynamicPort());
-        gateway.start();
-        storage = Files.createTempDirectory("caravan-storage");
-        results = Files.createTempDirectory("caravan-results");
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.worker.job-types", "pdf_to_xml,test_noop",
-                "caravan.storage.root", storage.toString(),
-                "caravan.results.dir", results.toString(),
-                "caravan.providers.gateway.url", gateway.baseUrl(),
-                "caravan.providers.gateway.timeout-ms", "1500",
-                "caravan.providers.gateway.max-response-bytes", "1048576",
-                "caravan.providers.gateway.circuit-min-calls", "1000",
-                "caravan.providers.gateway.circuit-window", "1000"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-        gateway.stop();
-    }
+    @RegisterExtension
+    @Order(1)
+    static final WireMockExtension gateway = WireMockExtension.newInstance().options(options().dynamicPort())
+            .resetOnEachTest(false).build();
+    @RegisterExtension
+    @Order(2)
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.worker.job-types", "pdf_to_xml,test_noop",
+            "caravan.storage.root", storage.toString(),
+            "caravan.results.dir", results.toString(),
+            "caravan.providers.gateway.url", gateway.baseUrl(),
+            "caravan.providers.gateway.timeout-ms", "1500",
+            "caravan.providers.gateway.max-response-bytes", "1048576",
+            "caravan.providers.gateway.circuit-min-calls", "1000",
+            "caravan.providers.gateway.circuit-window", "1000"));
 
     /** A PDF under the storage root whose content is unique to the test; returns the job. */
     static UUID job(String marker, String extra) throws Exception {
         Files.writeString(storage.resolve(marker + ".pdf"), "%PDF-1.7 " + marker, StandardCharsets.UTF_8);
-        return db.insert("pdf_to_xml", null, "{\"file_path\": \"" + marker + ".pdf\", \"mime_type\": \"application/pdf\","
+        return caravan.db().insert("pdf_to_xml", null, "{\"file_path\": \"" + marker + ".pdf\", \"mime_type\": \"application/pdf\","
                 + " \"mapping\": \"invoice\"}", extra);
     }
 
@@ -88,7 +79,7 @@ class GatewayIT {
         answer("ok", aResponse().withStatus(200).withHeader("Content-Type", "application/xml").withBody(xml));
         UUID id = job("ok", "");
 
-        Outcome done = Outcome.of(db, id);
+        Outcome done = Outcome.of(caravan.db(), id);
 
         assertThat(done.status()).isEqualTo("completed");
         Path file = results.resolve(id + ".xml");
@@ -122,7 +113,7 @@ class GatewayIT {
         answer(marker, aResponse().withStatus(status).withBody("{\"detail\": \"gateway says " + status + "\"}"));
         UUID id = job(marker, "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo(state);
         assertThat(out.code()).isEqualTo(code);
@@ -137,7 +128,7 @@ class GatewayIT {
         answer("429", aResponse().withStatus(429).withHeader("Retry-After", "20"));
         UUID id = job("429", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
@@ -150,7 +141,7 @@ class GatewayIT {
         answer("slow", aResponse().withStatus(200).withBody("<x/>").withFixedDelay(4000));
         UUID id = job("slow", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("GW_TIMEOUT");
@@ -164,7 +155,7 @@ class GatewayIT {
                 .withBody("<result>" + "<line>x</line>".repeat(200) + "</result>").withChunkedDribbleDelay(40, 10_000));
         UUID id = job("drip", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("GW_TIMEOUT");
@@ -179,7 +170,7 @@ class GatewayIT {
                 .withBody("<html><body><h1>502 Bad Gateway</h1><hr><center>nginx</body></html>"));
         UUID id = job("html", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.code()).isEqualTo("GW_BAD_RESPONSE");
         assertThat(out.status()).isEqualTo("pending");
@@ -192,7 +183,7 @@ class GatewayIT {
         answer("huge", aResponse().withStatus(200).withBody("<a>" + "x".repeat(3 * 1024 * 1024) + "</a>"));
         UUID id = job("huge", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("TOO_LARGE");
@@ -207,7 +198,7 @@ class GatewayIT {
         // a non-empty directory where the result file should go: the rename into place fails
         Files.createDirectories(results.resolve(id + ".xml").resolve("in-the-way"));
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("IO_ERROR");
@@ -219,9 +210,9 @@ class GatewayIT {
     @Test
     void notAPdfNeverReachesTheGateway() throws Exception {
         Files.writeString(storage.resolve("notes.txt"), "plain text");
-        UUID id = db.insert("pdf_to_xml", null, "{\"file_path\": \"notes.txt\", \"mime_type\": \"text/plain\"}", "");
+        UUID id = caravan.db().insert("pdf_to_xml", null, "{\"file_path\": \"notes.txt\", \"mime_type\": \"text/plain\"}", "");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("DOCUMENT_UNSUPPORTED");
@@ -229,9 +220,9 @@ class GatewayIT {
 
     @Test
     void pathOutsideTheStorageRootIsRefused() {
-        UUID id = db.insert("pdf_to_xml", null, "{\"file_path\": \"../../etc/passwd\", \"mime_type\": \"application/pdf\"}", "");
+        UUID id = caravan.db().insert("pdf_to_xml", null, "{\"file_path\": \"../../etc/passwd\", \"mime_type\": \"application/pdf\"}", "");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("PATH_OUTSIDE_STORAGE");

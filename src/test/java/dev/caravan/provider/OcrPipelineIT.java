@@ -8,14 +8,13 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import dev.caravan.support.CaravanInstance;
-import dev.caravan.support.Db;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Outcome;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -37,37 +36,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OcrPipelineIT {
 
     static final String KEY = "vision-test-key-6f1e2d";
-    static WireMockServer vision;
-    static Db db;
-    static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        vision = new WireMockServer(options().dynamicPort());
-        vision.start();
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.worker.job-types", "shell_file_processing,test_noop",
-                "caravan.providers.google-vision.base-url", vision.baseUrl(),
-                "caravan.providers.google-vision.api-key", KEY,
-                "caravan.providers.google-vision.timeout-ms", "1000",
-                "caravan.providers.google-vision.max-response-bytes", "1048576",
-                "caravan.providers.google-vision.calls-per-period", "0",
-                "caravan.providers.google-vision.circuit-min-calls", "1000",
-                "caravan.providers.google-vision.circuit-window", "1000"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-
-        caravan.close();
-        vision.stop();
-    }
+    @RegisterExtension
+    @Order(1)
+    static final WireMockExtension vision = WireMockExtension.newInstance().options(options().dynamicPort())
+            .resetOnEachTest(false).build();
+    @RegisterExtension
+    @Order(2)
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.worker.job-types", "shell_file_processing,test_noop",
+            "caravan.providers.google-vision.base-url", vision.baseUrl(),
+            "caravan.providers.google-vision.api-key", KEY,
+            "caravan.providers.google-vision.timeout-ms", "1000",
+            "caravan.providers.google-vision.max-response-bytes", "1048576",
+            "caravan.providers.google-vision.calls-per-period", "0",
+            "caravan.providers.google-vision.circuit-min-calls", "1000",
+            "caravan.providers.google-vision.circuit-window", "1000"));
 
     /** A job whose document is unique to the test, so each stub answers only its own test. */
     static UUID job(String marker, String mime, String extra) {
         String content = Base64.getEncoder().encodeToString(("document " + marker).getBytes(StandardCharsets.UTF_8));
-        return db.insert("shell_file_processing", "fast_queue",
+        return caravan.db().insert("shell_file_processing", "fast_queue",
                 "{\"raw_file\": \"" + content + "\", \"mime_type\": \"" + mime + "\", \"file_name\": \"" + marker + "\","
                         + " \"shell_file_id\": \"" + UUID.randomUUID() + "\", \"correlation_id\": \"corr-" + marker + "\"}",
                 extra);
@@ -94,7 +83,7 @@ class OcrPipelineIT {
         stub("ok-image", "images:annotate", okJson(fixture("vision-image.json")));
         UUID id = job("ok-image", "image/png", "");
 
-        Outcome done = Outcome.of(db, id);
+        Outcome done = Outcome.of(caravan.db(), id);
 
         assertThat(done.status()).isEqualTo("completed");
         JsonNode ocr = done.result().path("ocr");
@@ -120,7 +109,7 @@ class OcrPipelineIT {
 
         // the follow-up: same document and correlation id, same group, waits for this job
         String followUp = done.result().path("follow_up_job_id").asText();
-        Map<String, Object> next = db.jdbc().queryForMap("SELECT job_type, job_lane, job_group, depends_on::text AS deps,"
+        Map<String, Object> next = caravan.db().jdbc().queryForMap("SELECT job_type, job_lane, job_group, depends_on::text AS deps,"
                 + " job_payload ->> 'correlation_id' AS corr, job_payload -> 'ocr_spatial_data' ->> 'text' AS ocr,"
                 + " job_payload ->> 'raw_file' IS NOT NULL AS has_file, idempotency_key FROM job_queue WHERE id = ?::uuid",
                 followUp);
@@ -145,7 +134,7 @@ class OcrPipelineIT {
                 .willReturn(okJson(fixture("vision-pdf-2.json"))));
         UUID id = job("ok-pdf", "application/pdf", "");
 
-        Outcome done = Outcome.of(db, id);
+        Outcome done = Outcome.of(caravan.db(), id);
 
         assertThat(done.status()).isEqualTo("completed");
         JsonNode ocr = done.result().path("ocr");
@@ -172,7 +161,7 @@ class OcrPipelineIT {
         stub(marker, "images:annotate", aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body));
         UUID id = job(marker, "image/jpeg", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo(code);
@@ -192,7 +181,7 @@ class OcrPipelineIT {
         stub(marker, "images:annotate", aResponse().withStatus(status).withBody("upstream trouble"));
         UUID id = job(marker, "image/png", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_5XX");
@@ -207,7 +196,7 @@ class OcrPipelineIT {
         stub("dead", "images:annotate", aResponse().withStatus(503));
         UUID id = job("dead", "image/png", "max_retries = 0");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("PROVIDER_5XX");
@@ -221,7 +210,7 @@ class OcrPipelineIT {
                 .withBody("{\"error\": {\"code\": 429, \"message\": \"Quota exceeded\", \"status\": \"RESOURCE_EXHAUSTED\"}}"));
         UUID id = job("429", "image/png", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
@@ -236,7 +225,7 @@ class OcrPipelineIT {
         stub("slow", "images:annotate", okJson("{\"responses\": [{}]}").withFixedDelay(3000));
         UUID id = job("slow", "image/png", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
@@ -251,7 +240,7 @@ class OcrPipelineIT {
                 .withBody("<!DOCTYPE html><html><body><h1>Service temporarily unavailable</h1></body></html>"));
         UUID id = job("html", "image/png", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_BAD_RESPONSE");
@@ -265,7 +254,7 @@ class OcrPipelineIT {
         stub("huge", "images:annotate", okJson(huge));
         UUID id = job("huge", "image/png", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("RESPONSE_TOO_LARGE");
@@ -278,7 +267,7 @@ class OcrPipelineIT {
                 okJson("{\"responses\": [{\"error\": {\"code\": 3, \"message\": \"Bad image data.\"}}]}"));
         UUID id = job("bad-image", "image/png", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("OCR_REJECTED");
@@ -289,7 +278,7 @@ class OcrPipelineIT {
     void unsupportedDocumentNeverReachesTheProvider() {
         UUID id = job("heic", "image/heic", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("DOCUMENT_UNSUPPORTED");

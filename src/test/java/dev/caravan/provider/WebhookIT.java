@@ -8,15 +8,14 @@ import java.util.UUID;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.caravan.support.CaravanInstance;
-import dev.caravan.support.Db;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Outcome;
 import dev.caravan.support.Ports;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -29,29 +28,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WebhookIT {
 
     static final String SECRET = "whsec-test-4c3b2a19";
-    static WireMockServer receiver;
-    static Db db;
-    static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        receiver = new WireMockServer(options().dynamicPort());
-        receiver.start();
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.worker.job-types", "notification_delivery,test_noop",
-                "caravan.providers.webhook.secret", SECRET,
-                "caravan.providers.webhook.timeout-ms", "1500"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-        receiver.stop();
-    }
+    @RegisterExtension
+    @Order(1)
+    static final WireMockExtension receiver = WireMockExtension.newInstance().options(options().dynamicPort())
+            .resetOnEachTest(false).build();
+    @RegisterExtension
+    @Order(2)
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.worker.job-types", "notification_delivery,test_noop",
+            "caravan.providers.webhook.secret", SECRET,
+            "caravan.providers.webhook.timeout-ms", "1500"));
 
     static UUID notify(String path, String extra) {
-        return db.insert("notification_delivery", null, "{\"url\": \"" + receiver.baseUrl() + path
+        return caravan.db().insert("notification_delivery", null, "{\"url\": \"" + receiver.baseUrl() + path
                 + "\", \"body\": {\"event\": \"job.completed\", \"path\": \"" + path + "\"}}", extra);
     }
 
@@ -64,7 +54,7 @@ class WebhookIT {
         answer("/hooks/ok", 204);
         UUID id = notify("/hooks/ok?token=signed-query-secret", "");
 
-        Outcome done = Outcome.of(db, id);
+        Outcome done = Outcome.of(caravan.db(), id);
 
         assertThat(done.status()).isEqualTo("completed");
         assertThat(done.result().path("status").asInt()).isEqualTo(204);
@@ -91,7 +81,7 @@ class WebhookIT {
         answer("/hooks/500", 500);
         UUID id = notify("/hooks/500?sig=query-secret-xyz", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_5XX");
@@ -105,7 +95,7 @@ class WebhookIT {
         answer("/hooks/408", 408);
         UUID id = notify("/hooks/408", "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
@@ -116,7 +106,7 @@ class WebhookIT {
         receiver.stubFor(post(urlPathEqualTo("/hooks/429")).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "90")));
         UUID id = notify("/hooks/429", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_RATE_LIMITED");
@@ -129,7 +119,7 @@ class WebhookIT {
         answer("/hooks/410", 410);
         UUID id = notify("/hooks/410", "max_retries = 3");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("PROVIDER_REJECTED");
@@ -138,10 +128,10 @@ class WebhookIT {
 
     @Test
     void refusedConnectionIsRetried() {
-        UUID id = db.insert("notification_delivery", null, "{\"url\": \"http://127.0.0.1:" + Ports.free() + "/gone\"}",
+        UUID id = caravan.db().insert("notification_delivery", null, "{\"url\": \"http://127.0.0.1:" + Ports.free() + "/gone\"}",
                 "max_retries = 3; retry_delay = interval '1 hour'");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_UNAVAILABLE");
@@ -149,9 +139,9 @@ class WebhookIT {
 
     @Test
     void missingUrlIsAnInvalidPayload() {
-        UUID id = db.insert("notification_delivery", null, "{\"body\": {}}", "");
+        UUID id = caravan.db().insert("notification_delivery", null, "{\"body\": {}}", "");
 
-        Outcome out = Outcome.of(db, id);
+        Outcome out = Outcome.of(caravan.db(), id);
 
         assertThat(out.status()).isEqualTo("failed");
         assertThat(out.code()).isEqualTo("INVALID_PAYLOAD");
