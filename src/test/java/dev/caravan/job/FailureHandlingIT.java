@@ -7,11 +7,10 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Db;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -20,34 +19,24 @@ import static org.awaitility.Awaitility.await;
 class FailureHandlingIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Db db;
-    private static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.retry.max-delay-seconds", "1",
-                "caravan.retry.snooze-delay-seconds", "30"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-    }
+    @RegisterExtension
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.retry.max-delay-seconds", "1",
+            "caravan.retry.snooze-delay-seconds", "30"));
 
     private static JsonNode details(UUID id) throws Exception {
-        return JSON.readTree(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", id));
+        return JSON.readTree(caravan.db().text("SELECT error_details::text FROM job_queue WHERE id = ?", id));
     }
 
     @Test
     void retryableFailureIsRetriedWithGrowingCappedBackoffThenDeadLettered() throws Exception {
-        UUID id = db.insert("test_fail", null, "{\"mode\": \"retry\"}",
+        UUID id = caravan.db().insert("test_fail", null, "{\"mode\": \"retry\"}",
                 "retry_delay = interval '400 milliseconds'; max_retries = 3");
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(20)).until(() -> "failed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("retry_count")).isEqualTo(3);
         assertThat(row.get("dead_letter_at")).isNotNull();
         assertThat(row.get("heartbeat_at")).isNull();
@@ -66,7 +55,7 @@ class FailureHandlingIT {
         }
 
         // the delay each retry was given: 400 ms doubling, capped at 1 s, never less than half of that
-        List<Double> delays = db.jdbc().queryForList(
+        List<Double> delays = caravan.db().jdbc().queryForList(
                 "SELECT extract(epoch FROM (h ->> 'next_run_at')::timestamptz - (h ->> 'failed_at')::timestamptz)::float8"
                         + " FROM job_queue, jsonb_array_elements(error_details -> 'history') WITH ORDINALITY AS x(h, n)"
                         + " WHERE id = ? ORDER BY n", Double.class, id);
@@ -78,12 +67,12 @@ class FailureHandlingIT {
 
     @Test
     void retriedJobThatRecoversCompletesAndKeepsItsFailureHistory() throws Exception {
-        UUID id = db.insert("test_fail", null, "{\"mode\": \"retry\", \"succeed_on_attempt\": 3}",
+        UUID id = caravan.db().insert("test_fail", null, "{\"mode\": \"retry\", \"succeed_on_attempt\": 3}",
                 "retry_delay = interval '100 milliseconds'");
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("retry_count")).isEqualTo(2);
         assertThat(row.get("dead_letter_at")).isNull();
         assertThat(JSON.readTree((String) row.get("result_text")).get("recovered").asBoolean()).isTrue();
@@ -92,29 +81,29 @@ class FailureHandlingIT {
 
     @Test
     void snoozeReschedulesWithoutSpendingAnAttempt() throws Exception {
-        UUID id = db.insert("test_fail", null, "{\"mode\": \"snooze\"}", "max_retries = 0");
+        UUID id = caravan.db().insert("test_fail", null, "{\"mode\": \"snooze\"}", "max_retries = 0");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> db.count(
+        await().atMost(Duration.ofSeconds(10)).until(() -> caravan.db().count(
                 "SELECT count(*) FROM job_queue WHERE id = ? AND error_details IS NOT NULL", id) == 1);
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("status")).isEqualTo("pending");
         assertThat(row.get("retry_count")).as("a snooze spends no attempt").isEqualTo(0);
         assertThat(row.get("worker_id")).isNull();
         assertThat(row.get("heartbeat_at")).isNull();
         assertThat(details(id).get("outcome").asText()).isEqualTo("snooze");
-        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ?"
+        assertThat(caravan.db().count("SELECT count(*) FROM job_queue WHERE id = ?"
                 + " AND scheduled_at BETWEEN now() + interval '20 seconds' AND now() + interval '31 seconds'", id))
                 .as("rescheduled by the snooze delay").isEqualTo(1);
     }
 
     @Test
     void permanentFailureFailsAtOnce() throws Exception {
-        UUID id = db.insert("test_fail", "{\"mode\": \"permanent\", \"correlation_id\": \"c-7\"}");
+        UUID id = caravan.db().insert("test_fail", "{\"mode\": \"permanent\", \"correlation_id\": \"c-7\"}");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("retry_count")).isEqualTo(0);
         assertThat(row.get("dead_letter_at")).isNull();
         JsonNode details = details(id);
@@ -128,14 +117,14 @@ class FailureHandlingIT {
 
     @Test
     void unexpectedExceptionIsRetryableAndDeadLettersWhenNoRetriesAreAllowed() throws Exception {
-        UUID id = db.insert("test_fail", null, "{\"mode\": \"crash\"}", "max_retries = 0");
+        UUID id = caravan.db().insert("test_fail", null, "{\"mode\": \"crash\"}", "max_retries = 0");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
 
         JsonNode details = details(id);
         assertThat(details.get("code").asText()).isEqualTo("UNEXPECTED_ERROR");
         assertThat(details.get("exception_class").asText()).isEqualTo("java.lang.IllegalStateException");
         assertThat(details.get("message").asText()).isEqualTo("bug in the pipeline");
-        assertThat(db.row(id).get("dead_letter_at")).isNotNull();
+        assertThat(caravan.db().row(id).get("dead_letter_at")).isNotNull();
     }
 }

@@ -7,11 +7,10 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.metrics.JobMetrics;
-import dev.caravan.support.CaravanInstance;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Db;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -20,19 +19,9 @@ import static org.awaitility.Awaitility.await;
 class FencingAndReaperIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Db db;
-    private static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of("caravan.reaper.heartbeat-timeout-seconds", "2"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-    }
+    @RegisterExtension
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of("caravan.reaper.heartbeat-timeout-seconds", "2"));
 
     private static double lostClaims() {
         return caravan.bean("jobMetrics", JobMetrics.class).count("claims_lost", "test_sleep", null);
@@ -41,14 +30,14 @@ class FencingAndReaperIT {
     @Test
     void jobCancelledWhileRunningStaysCancelled() {
         double lostBefore = lostClaims();
-        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
+        UUID id = caravan.db().insert("test_sleep", "{\"sleep_ms\": 1500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(caravan.db().status(id)));
 
-        db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", id);
+        caravan.db().update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", id);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 lostClaims() > lostBefore);
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("status")).isEqualTo("cancelled");
         assertThat(row.get("job_result")).isNull();
     }
@@ -56,30 +45,30 @@ class FencingAndReaperIT {
     @Test
     void writeBackOfAnOlderClaimByTheSameWorkerIdChangesNothing() {
         double lostBefore = lostClaims();
-        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 1500}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
+        UUID id = caravan.db().insert("test_sleep", "{\"sleep_ms\": 1500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(caravan.db().status(id)));
 
         // as if this worker had restarted under the same id and claimed the row again
-        db.update("UPDATE job_queue SET started_at = started_at + interval '1 second' WHERE id = ?", id);
+        caravan.db().update("UPDATE job_queue SET started_at = started_at + interval '1 second' WHERE id = ?", id);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 lostClaims() > lostBefore);
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("status")).isEqualTo("processing");
         assertThat(row.get("job_result")).isNull();
         assertThat(row.get("completed_at")).isNull();
-        db.update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL WHERE id = ?", id);
+        caravan.db().update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL WHERE id = ?", id);
     }
 
     @Test
     void staleJobOfADeadWorkerIsReturnedSpendingAnAttemptAndThenRuns() throws Exception {
-        UUID id = db.insert("test_noop", null, "{}",
+        UUID id = caravan.db().insert("test_noop", null, "{}",
                 "status = 'processing'; worker_id = 'ghost-1'; started_at = now() - interval '1 hour';"
                         + " heartbeat_at = now() - interval '10 minutes'");
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("retry_count")).isEqualTo(1);
         assertThat(row.get("worker_id")).isNotEqualTo("ghost-1");
         JsonNode details = JSON.readTree((String) row.get("details_text"));
@@ -90,13 +79,13 @@ class FencingAndReaperIT {
 
     @Test
     void staleJobWithNoAttemptsLeftIsDeadLettered() throws Exception {
-        UUID id = db.insert("test_noop", null, "{}",
+        UUID id = caravan.db().insert("test_noop", null, "{}",
                 "status = 'processing'; worker_id = 'ghost-2'; retry_count = 3; max_retries = 3;"
                         + " started_at = now() - interval '1 hour'; heartbeat_at = now() - interval '10 minutes'");
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("dead_letter_at")).isNotNull();
         assertThat(row.get("heartbeat_at")).isNull();
         assertThat(row.get("completed_at")).isNotNull();
@@ -110,7 +99,7 @@ class FencingAndReaperIT {
         Map<UUID, Boolean> expected = new java.util.LinkedHashMap<>();
         for (int retries = 0; retries <= 2; retries++) {
             for (int max = 0; max <= 2; max++) {
-                UUID id = db.insert("test_noop", null, "{}", "status = 'processing'; worker_id = 'ghost-3';"
+                UUID id = caravan.db().insert("test_noop", null, "{}", "status = 'processing'; worker_id = 'ghost-3';"
                         + " retry_count = " + retries + "; max_retries = " + max + ";"
                         + " started_at = now() - interval '1 hour'; heartbeat_at = now() - interval '10 minutes'");
                 JobRow row = new JobRow(id, "test_noop", null, null, null, "{}", retries, max, 0, "ghost-3", null, 0);
@@ -118,9 +107,9 @@ class FencingAndReaperIT {
             }
         }
         await().atMost(Duration.ofSeconds(15)).until(() -> expected.keySet().stream()
-                .noneMatch(id -> "processing".equals(db.status(id))));
+                .noneMatch(id -> "processing".equals(caravan.db().status(id))));
         expected.forEach((id, attemptsLeft) -> {
-            Map<String, Object> row = db.row(id);
+            Map<String, Object> row = caravan.db().row(id);
             // a retried job may already have run again, and completed
             assertThat(row.get("dead_letter_at") != null).as("job with retry_count %s, max_retries %s dead-lettered",
                     row.get("retry_count"), row.get("max_retries")).isEqualTo(!attemptsLeft);

@@ -9,11 +9,11 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -22,29 +22,19 @@ import static org.awaitility.Awaitility.await;
 class JobLifecycleIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Db db;
-    private static CaravanInstance caravan;
 
-    @BeforeAll
-    static void start() {
-        db = Db.fresh();
-        caravan = CaravanInstance.start(db, Map.of(
-                "caravan.worker.id", "render-${CARAVAN_TEST_UNSET_SERVICE_ID}",
-                "caravan.reaper.heartbeat-timeout-seconds", "2"));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        caravan.close();
-    }
+    @RegisterExtension
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(
+            "caravan.worker.id", "render-${CARAVAN_TEST_UNSET_SERVICE_ID}",
+            "caravan.reaper.heartbeat-timeout-seconds", "2"));
 
     @Test
     void completedJobHasResultDurationAndNoHeartbeat() throws Exception {
-        UUID id = db.insert("test_noop", "fast_lane", "{\"correlation_id\": \"corr-42\"}", "");
+        UUID id = caravan.db().insert("test_noop", "fast_lane", "{\"correlation_id\": \"corr-42\"}", "");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(caravan.db().status(id)));
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         JsonNode result = JSON.readTree((String) row.get("result_text"));
         assertThat(result.get("ok").asBoolean()).isTrue();
         assertThat(result.get("attempt").asInt()).isEqualTo(1);
@@ -66,15 +56,15 @@ class JobLifecycleIT {
         // surrogate, valid JSON text that jsonb refuses. Its neighbours complete, in its batch or not.
         List<UUID> neighbours = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            neighbours.add(db.insert("test_noop", "{}"));
+            neighbours.add(caravan.db().insert("test_noop", "{}"));
         }
-        UUID refused = db.insert("test_noop", "{\"correlation_id\": \"\\\\ud800\"}");
+        UUID refused = caravan.db().insert("test_noop", "{\"correlation_id\": \"\\\\ud800\"}");
         for (int i = 0; i < 5; i++) {
-            neighbours.add(db.insert("test_noop", "{}"));
+            neighbours.add(caravan.db().insert("test_noop", "{}"));
         }
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(refused)));
-        Map<String, Object> row = db.row(refused);
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(caravan.db().status(refused)));
+        Map<String, Object> row = caravan.db().row(refused);
         JsonNode details = JSON.readTree((String) row.get("details_text"));
         assertThat(details.get("code").asText()).isEqualTo("RESULT_NOT_SERIALIZABLE");
         assertThat(details.get("message").asText()).contains("PostgreSQL cannot store the pipeline's result");
@@ -82,26 +72,26 @@ class JobLifecycleIT {
         assertThat(row.get("heartbeat_at")).isNull();
         assertThat(row.get("retry_count")).as("permanent: no attempt retried").isEqualTo(0);
         for (UUID id : neighbours) {
-            await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(id)));
+            await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(caravan.db().status(id)));
         }
     }
 
     @Test
     void workerIdIsExpandedNeverLiteral() {
-        UUID id = db.insert("test_noop", "{}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        UUID id = caravan.db().insert("test_noop", "{}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(caravan.db().status(id)));
 
-        String workerId = db.text("SELECT worker_id FROM job_queue WHERE id = ?", id);
+        String workerId = caravan.db().text("SELECT worker_id FROM job_queue WHERE id = ?", id);
         assertThat(workerId).startsWith("render-").doesNotContain("${").doesNotContain("}")
                 .endsWith("-" + ProcessHandle.current().pid());
     }
 
     @Test
     void correlationIdDefaultsToJobId() throws Exception {
-        UUID id = db.insert("test_noop", "{}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        UUID id = caravan.db().insert("test_noop", "{}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(caravan.db().status(id)));
 
-        JsonNode result = JSON.readTree(db.text("SELECT job_result::text FROM job_queue WHERE id = ?", id));
+        JsonNode result = JSON.readTree(caravan.db().text("SELECT job_result::text FROM job_queue WHERE id = ?", id));
         assertThat(result.get("correlation_id").asText()).isEqualTo(id.toString());
     }
 
@@ -109,67 +99,67 @@ class JobLifecycleIT {
     void patientAndShellFileIdsAreFilledFromThePayload() {
         UUID patient = UUID.randomUUID();
         UUID shellFile = UUID.randomUUID();
-        UUID id = db.insert("test_noop", "{\"patient_id\": \"" + patient + "\", \"shell_file_id\": \"" + shellFile + "\"}");
+        UUID id = caravan.db().insert("test_noop", "{\"patient_id\": \"" + patient + "\", \"shell_file_id\": \"" + shellFile + "\"}");
 
-        Map<String, Object> row = db.row(id);
+        Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("patient_id")).isEqualTo(patient);
         assertThat(row.get("shell_file_id")).isEqualTo(shellFile);
     }
 
     @Test
     void scheduledJobWaitsUntilDue() {
-        UUID id = db.insert("test_noop", null, "{}", "scheduled_at = now() + interval '2 seconds'");
+        UUID id = caravan.db().insert("test_noop", null, "{}", "scheduled_at = now() + interval '2 seconds'");
 
         await().during(Duration.ofMillis(1200)).atMost(Duration.ofMillis(1600))
-                .until(() -> "pending".equals(db.status(id)));
-        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
-        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at >= scheduled_at", id)).isEqualTo(1);
+                .until(() -> "pending".equals(caravan.db().status(id)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(caravan.db().status(id)));
+        assertThat(caravan.db().count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at >= scheduled_at", id)).isEqualTo(1);
     }
 
     @Test
     void dependentJobWaitsForItsDependencyToComplete() {
-        UUID first = db.insert("test_sleep", "{\"sleep_ms\": 1000}");
-        UUID second = db.insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
+        UUID first = caravan.db().insert("test_sleep", "{\"sleep_ms\": 1000}");
+        UUID second = caravan.db().insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(db.status(second)));
-        assertThat(db.count("SELECT count(*) FROM job_queue a, job_queue b WHERE a.id = ? AND b.id = ?"
+        await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(caravan.db().status(second)));
+        assertThat(caravan.db().count("SELECT count(*) FROM job_queue a, job_queue b WHERE a.id = ? AND b.id = ?"
                 + " AND b.started_at >= a.completed_at", first, second)).isEqualTo(1);
     }
 
     @Test
     void dependentOfAFailedJobFailsWithDependencyFailed() throws Exception {
-        UUID first = db.insert("test_fail", "{\"mode\": \"permanent\"}");
-        UUID second = db.insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
+        UUID first = caravan.db().insert("test_fail", "{\"mode\": \"permanent\"}");
+        UUID second = caravan.db().insert("test_noop", null, "{}", "depends_on = ARRAY['" + first + "']::uuid[]");
 
-        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(db.status(second)));
-        JsonNode details = JSON.readTree(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", second));
+        await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(caravan.db().status(second)));
+        JsonNode details = JSON.readTree(caravan.db().text("SELECT error_details::text FROM job_queue WHERE id = ?", second));
         assertThat(details.get("code").asText()).isEqualTo("DEPENDENCY_FAILED");
         assertThat(details.get("message").asText()).contains(first.toString()).contains("failed");
-        assertThat(db.text("SELECT last_error FROM job_queue WHERE id = ?", second)).contains(first.toString());
-        assertThat(db.count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at IS NULL", second))
+        assertThat(caravan.db().text("SELECT last_error FROM job_queue WHERE id = ?", second)).contains(first.toString());
+        assertThat(caravan.db().count("SELECT count(*) FROM job_queue WHERE id = ? AND started_at IS NULL", second))
                 .as("never ran").isEqualTo(1);
     }
 
     @Test
     void heartbeatAdvancesWhileAJobRuns() {
-        UUID id = db.insert("test_sleep", "{\"sleep_ms\": 2500}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(id)));
-        Timestamp first = db.jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
+        UUID id = caravan.db().insert("test_sleep", "{\"sleep_ms\": 2500}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(caravan.db().status(id)));
+        Timestamp first = caravan.db().jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> {
-            Timestamp now = db.jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
+            Timestamp now = caravan.db().jdbc().queryForObject("SELECT heartbeat_at FROM job_queue WHERE id = ?", Timestamp.class, id);
             return now != null && now.after(first);
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
-        assertThat(db.row(id).get("retry_count")).as("a live heartbeat keeps the reaper away").isEqualTo(0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(caravan.db().status(id)));
+        assertThat(caravan.db().row(id).get("retry_count")).as("a live heartbeat keeps the reaper away").isEqualTo(0);
     }
 
     @Test
     void unknownPipelineFieldValueFailsAtOnceNamingTheField() throws Exception {
-        UUID id = db.insert("audit_cleanup", "{\"retention_days\": \"soon\"}");
+        UUID id = caravan.db().insert("audit_cleanup", "{\"retention_days\": \"soon\"}");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
-        Map<String, Object> row = db.row(id);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
+        Map<String, Object> row = caravan.db().row(id);
         JsonNode details = JSON.readTree((String) row.get("details_text"));
         assertThat(details.get("code").asText()).isEqualTo("INVALID_PAYLOAD");
         assertThat(details.get("message").asText()).contains("job_payload.retention_days");
@@ -182,12 +172,12 @@ class JobLifecycleIT {
     void jobWhosePipelineRouteIsStoppedFailsAsUnknownJobType() throws Exception {
         caravan.context().getRouteController().stopRoute("pipeline-test-record");
         try {
-            UUID id = db.insert("test_record", "{}");
-            await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
-            JsonNode details = JSON.readTree(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", id));
+            UUID id = caravan.db().insert("test_record", "{}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
+            JsonNode details = JSON.readTree(caravan.db().text("SELECT error_details::text FROM job_queue WHERE id = ?", id));
             assertThat(details.get("code").asText()).isEqualTo("UNKNOWN_JOB_TYPE");
             assertThat(details.get("message").asText()).contains("pipeline-test_record");
-            assertThat(db.row(id).get("retry_count")).isEqualTo(0);
+            assertThat(caravan.db().row(id).get("retry_count")).isEqualTo(0);
         } finally {
             caravan.context().getRouteController().startRoute("pipeline-test-record");
         }
