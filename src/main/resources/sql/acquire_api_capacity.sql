@@ -1,4 +1,4 @@
 -- One call's worth of a provider's capacity (V5__workers_and_sliding_limits.sql): a lease, or how long
--- to wait. Parameters: provider, worker id, job id, lease ms, and after how long without a heartbeat a
--- lease's worker counts as dead (its leases are given back).
-SELECT lease_id, retry_after_ms FROM acquire_api_capacity(?, ?, ?, ?, ?)
+-- to wait. deadAfterMs: after how long without a heartbeat a lease's worker counts as dead (its
+-- leases are given back).
+SELECT lease_id, retry_after_ms FROM acquire_api_capacity(:provider, :workerId, :jobId, :leaseMs, :deadAfterMs)

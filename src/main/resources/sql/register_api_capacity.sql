@@ -1,7 +1,7 @@
 -- A worker's configured limit for one provider (provider, calls_per_period, period_ms, max_concurrent).
 -- Every worker sharing the database should be given the same limits: the last one started wins.
 INSERT INTO api_capacity AS c (provider, calls_per_period, period_ms, max_concurrent)
-VALUES (?, ?, ?, ?)
+VALUES (:provider, :callsPerPeriod, :periodMs, :maxConcurrent)
 ON CONFLICT (provider) DO UPDATE
    SET calls_per_period = excluded.calls_per_period, period_ms = excluded.period_ms,
        max_concurrent = excluded.max_concurrent, updated_at = now()

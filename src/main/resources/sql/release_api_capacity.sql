@@ -1,2 +1,2 @@
 -- Gives back the lease of a call that ended.
-SELECT release_api_capacity(?)
+SELECT release_api_capacity(:lease)

@@ -11,7 +11,8 @@ import dev.caravan.config.SqlResource;
 import dev.caravan.job.FailureKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /**
  * A provider's limit shared by every worker (calls per period, calls at once), kept in PostgreSQL
@@ -29,7 +30,7 @@ public final class ProviderLimits {
 
     private final Providers providers;
     private final ProviderMeters meters;
-    private final JdbcTemplate jdbc;
+    private final NamedParameterJdbcTemplate jdbc;
     private final String workerId;
     private final int deadAfterMillis;
 
@@ -38,7 +39,7 @@ public final class ProviderLimits {
                           Duration deadAfter) {
         this.providers = providers;
         this.meters = meters;
-        this.jdbc = new JdbcTemplate(dataSource);
+        this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.deadAfterMillis = (int) Math.min(Integer.MAX_VALUE, deadAfter.toMillis());
     }
@@ -47,12 +48,12 @@ public final class ProviderLimits {
     public void register() {
         for (Provider p : providers.all()) {
             if (p.limited()) {
-                jdbc.update(REGISTER, p.name(),
-                        p.callsPerPeriod() > 0 ? p.callsPerPeriod() : Integer.MAX_VALUE,
-                        (int) Math.max(1, p.period().toMillis()),
-                        p.maxConcurrent() > 0 ? p.maxConcurrent() : Integer.MAX_VALUE);
+                jdbc.update(REGISTER, new MapSqlParameterSource("provider", p.name())
+                        .addValue("callsPerPeriod", p.callsPerPeriod() > 0 ? p.callsPerPeriod() : Integer.MAX_VALUE)
+                        .addValue("periodMs", (int) Math.max(1, p.period().toMillis()))
+                        .addValue("maxConcurrent", p.maxConcurrent() > 0 ? p.maxConcurrent() : Integer.MAX_VALUE));
             } else {
-                jdbc.update(UNREGISTER, p.name());
+                jdbc.update(UNREGISTER, new MapSqlParameterSource("provider", p.name()));
             }
         }
     }
@@ -70,9 +71,11 @@ public final class ProviderLimits {
         }
         long deadline = started + p.maxWait().toNanos();
         int leaseMs = (int) Math.min(Integer.MAX_VALUE, p.timeout().toMillis() + 30_000);
+        MapSqlParameterSource call = new MapSqlParameterSource("provider", name).addValue("workerId", workerId)
+                .addValue("jobId", jobId == null ? null : UUID.fromString(jobId))
+                .addValue("leaseMs", leaseMs).addValue("deadAfterMs", deadAfterMillis);
         while (true) {
-            Map<String, Object> row = jdbc.queryForMap(ACQUIRE, name, workerId,
-                    jobId == null ? null : UUID.fromString(jobId), leaseMs, deadAfterMillis);
+            Map<String, Object> row = jdbc.queryForMap(ACQUIRE, call);
             Object lease = row.get("lease_id");
             int waitMs = ((Number) row.get("retry_after_ms")).intValue();
             if (lease != null || waitMs == 0) {
@@ -95,7 +98,7 @@ public final class ProviderLimits {
         }
         if (call.lease() != null) {
             try {
-                jdbc.queryForObject(RELEASE, Boolean.class, call.lease());
+                jdbc.queryForObject(RELEASE, new MapSqlParameterSource("lease", call.lease()), Boolean.class);
             } catch (RuntimeException e) {
                 LOG.warn("could not release {} capacity lease {} (it expires on its own): {}", call.provider(),
                         call.lease(), e.getMessage());

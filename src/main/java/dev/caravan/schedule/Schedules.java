@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /**
  * The recurring jobs this worker declares, and which of their ticks are due. Schedules come from the
@@ -238,8 +240,10 @@ public final class Schedules {
         String register = SqlResource.load("register_schedule.sql");
         Instant now = clock.instant();
         for (Schedule s : schedules) {
-            Map<String, Object> row = jdbc.queryForMap(register, s.name(), s.cron(), s.zone().getId(), s.jobType(),
-                    s.catchUp(), s.enabled(), workerId);
+            Map<String, Object> row = new NamedParameterJdbcTemplate(jdbc).queryForMap(register,
+                    new MapSqlParameterSource("name", s.name()).addValue("cron", s.cron()).addValue("zone", s.zone().getId())
+                            .addValue("jobType", s.jobType()).addValue("catchUp", s.catchUp())
+                            .addValue("enabled", s.enabled()).addValue("workerId", workerId));
             restore(s.name(), instant(row.get("last_tick")), instant(row.get("first_seen")));
             if (s.enabled()) {
                 LOG.info("Schedule {}: {} job every '{}' ({}), next at {}", s.name(), s.jobType(), s.cron(), s.zone(),
