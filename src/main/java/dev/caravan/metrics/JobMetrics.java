@@ -42,6 +42,8 @@ public final class JobMetrics {
     private volatile MeterRegistry registry;
     private volatile MultiGauge queueDepth;
     private volatile MultiGauge oldestDueAge;
+    /** The type and lane of every pipeline this worker runs: their series stay, at 0, when no row has them. */
+    private volatile List<Tags> served = List.of();
 
     public JobMetrics(CamelContext context, InFlightRegistry inFlight, WorkerSettings worker) {
         this.context = context;
@@ -62,8 +64,7 @@ public final class JobMetrics {
                 .register(r);
         oldestDueAge = MultiGauge.builder("caravan.queue.oldest.due.age").baseUnit("seconds")
                 .description("how long the oldest due pending job has waited").register(r);
-        List<MultiGauge.Row<?>> depth = new ArrayList<>();
-        List<MultiGauge.Row<?>> age = new ArrayList<>();
+        List<Tags> pipelines = new ArrayList<>();
         for (String type : worker.pipelineTypes()) {
             for (String lane : lanes(type)) {
                 for (String outcome : OUTCOMES) {
@@ -71,12 +72,11 @@ public final class JobMetrics {
                 }
                 timer("caravan.job.processing", type, lane);
                 timer("caravan.job.pickup.delay", type, lane);
-                depth.add(MultiGauge.Row.of(Tags.of("type", type, "lane", lane, "status", "pending"), 0));
-                age.add(MultiGauge.Row.of(Tags.of("type", type, "lane", lane), 0));
+                pipelines.add(Tags.of("type", type, "lane", lane));
             }
         }
-        queueDepth.register(depth, true);
-        oldestDueAge.register(age, true);
+        served = List.copyOf(pipelines);
+        queueStats(List.of());
     }
 
     public void claimed(JobRow job) {
@@ -105,14 +105,20 @@ public final class JobMetrics {
         if (queueDepth == null) {
             return;
         }
-        List<MultiGauge.Row<?>> depth = new ArrayList<>();
-        Map<Tags, Double> ages = new ConcurrentHashMap<>();
+        // an empty queue is a depth of 0, not a series that vanishes from the dashboard
+        Map<Tags, Double> depths = new java.util.LinkedHashMap<>();
+        Map<Tags, Double> ages = new java.util.LinkedHashMap<>();
+        for (Tags pipeline : served) {
+            depths.put(pipeline.and("status", "pending"), 0.0);
+            ages.put(pipeline, 0.0);
+        }
         for (Map<String, Object> row : rows) {
             Tags where = Tags.of("type", (String) row.get("job_type"), "lane", (String) row.get("job_lane"));
-            depth.add(MultiGauge.Row.of(where.and("status", (String) row.get("status")),
-                    ((Number) row.get("jobs")).doubleValue()));
+            depths.put(where.and("status", (String) row.get("status")), ((Number) row.get("jobs")).doubleValue());
             ages.merge(where, ((Number) row.get("oldest_due_seconds")).doubleValue(), Math::max);
         }
+        List<MultiGauge.Row<?>> depth = new ArrayList<>();
+        depths.forEach((tags, jobs) -> depth.add(MultiGauge.Row.of(tags, jobs)));
         queueDepth.register(depth, true);
         List<MultiGauge.Row<?>> age = new ArrayList<>();
         ages.forEach((tags, seconds) -> age.add(MultiGauge.Row.of(tags, seconds)));
