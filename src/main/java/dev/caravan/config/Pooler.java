@@ -20,6 +20,8 @@ import java.util.Set;
  */
 public final class Pooler {
 
+    private static final String PROBE = SqlResource.load("pooler_probe.sql");
+
     /** DATABASE_POOLER. */
     public enum Mode { AUTO, TRANSACTION, SESSION, NONE }
 
@@ -70,7 +72,7 @@ public final class Pooler {
             Set<Integer> backends = new HashSet<>();
             Integer serverPort = null;
             for (int i = 0; i < 6; i++) {
-                try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid(), inet_server_port()")) {
+                try (ResultSet rs = s.executeQuery(PROBE)) {
                     rs.next();
                     backends.add(rs.getInt(1));
                     serverPort = (Integer) rs.getObject(2);

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import dev.caravan.config.SqlResource;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -15,6 +16,9 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  * database blip takes the worker out of rotation instead of getting the process restarted.
  */
 public final class DatabaseHealthCheck extends AbstractHealthCheck {
+
+    private static final String SCHEMA_VERSION = SqlResource.load("schema_version.sql");
+    private static final String JOB_QUEUE_EXISTS = SqlResource.load("job_queue_exists.sql");
 
     private final DataSource dataSource;
     private final String expectedVersion;
@@ -43,12 +47,11 @@ public final class DatabaseHealthCheck extends AbstractHealthCheck {
             s.setQueryTimeout(5);
             String version = null;
             if (expectedVersion != null) {
-                try (ResultSet rs = s.executeQuery(
-                        "SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank DESC LIMIT 1")) {
+                try (ResultSet rs = s.executeQuery(SCHEMA_VERSION)) {
                     version = rs.next() ? rs.getString(1) : null;
                 }
             } else {
-                try (ResultSet rs = s.executeQuery("SELECT to_regclass('job_queue') IS NOT NULL")) {
+                try (ResultSet rs = s.executeQuery(JOB_QUEUE_EXISTS)) {
                     version = rs.next() && rs.getBoolean(1) ? "unmanaged" : null;
                 }
             }

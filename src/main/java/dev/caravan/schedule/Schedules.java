@@ -230,7 +230,7 @@ public final class Schedules {
      */
     public void start(JdbcTemplate jdbc, Set<String> pipelineTypes, String workerId) {
         Set<String> known = new TreeSet<>(pipelineTypes);
-        known.addAll(jdbc.queryForList("SELECT job_type FROM job_types", String.class));
+        known.addAll(jdbc.queryForList(SqlResource.load("known_job_types.sql"), String.class));
         for (Schedule s : schedules) {
             if (s.enabled() && !known.contains(s.jobType())) {
                 throw new StartupFailure("Schedule '" + s.name() + "' in " + s.source() + ": unknown job_type '" + s.jobType()
