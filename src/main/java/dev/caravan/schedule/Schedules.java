@@ -238,9 +238,10 @@ public final class Schedules {
             }
         }
         String register = SqlResource.load("register_schedule.sql");
+        NamedParameterJdbcTemplate named = new NamedParameterJdbcTemplate(jdbc);
         Instant now = clock.instant();
         for (Schedule s : schedules) {
-            Map<String, Object> row = new NamedParameterJdbcTemplate(jdbc).queryForMap(register,
+            Map<String, Object> row = named.queryForMap(register,
                     new MapSqlParameterSource("name", s.name()).addValue("cron", s.cron()).addValue("zone", s.zone().getId())
                             .addValue("jobType", s.jobType()).addValue("catchUp", s.catchUp())
                             .addValue("enabled", s.enabled()).addValue("workerId", workerId));

@@ -22,7 +22,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,8 +35,7 @@ class AiProcessingIT {
 
     @RegisterExtension
     @Order(1)
-    static final WireMockExtension stub = WireMockExtension.newInstance().options(options().dynamicPort())
-            .resetOnEachTest(false).build();
+    static final WireMockExtension stub = CaravanExtension.stubServer();
     @RegisterExtension
     @Order(2)
     static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(

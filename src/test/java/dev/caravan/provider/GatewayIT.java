@@ -25,7 +25,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** pdf_to_xml against a stub of seed 004's gateway: the result file on disk, and seed 004's error codes. */
@@ -38,8 +37,7 @@ class GatewayIT {
 
     @RegisterExtension
     @Order(1)
-    static final WireMockExtension gateway = WireMockExtension.newInstance().options(options().dynamicPort())
-            .resetOnEachTest(false).build();
+    static final WireMockExtension gateway = CaravanExtension.stubServer();
     @RegisterExtension
     @Order(2)
     static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(

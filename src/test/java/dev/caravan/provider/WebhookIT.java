@@ -21,7 +21,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** notification_delivery: a signed POST a receiver can verify, and what each answer does to the job. */
@@ -31,8 +30,7 @@ class WebhookIT {
 
     @RegisterExtension
     @Order(1)
-    static final WireMockExtension receiver = WireMockExtension.newInstance().options(options().dynamicPort())
-            .resetOnEachTest(false).build();
+    static final WireMockExtension receiver = CaravanExtension.stubServer();
     @RegisterExtension
     @Order(2)
     static final CaravanExtension caravan = CaravanExtension.with(() -> Map.of(

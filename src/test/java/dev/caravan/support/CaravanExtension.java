@@ -3,6 +3,8 @@ package dev.caravan.support;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -43,6 +45,16 @@ public final class CaravanExtension implements BeforeAllCallback, AfterAllCallba
         if (instance != null) {
             instance.close();
         }
+    }
+
+    /**
+     * A stub provider for the class, on a free port, started before the Caravan that names it
+     * (register it with a lower {@code @Order}); its stubs stay for the whole class, since each test's
+     * stubs match only its own documents.
+     */
+    public static WireMockExtension stubServer() {
+        return WireMockExtension.newInstance().options(WireMockConfiguration.options().dynamicPort())
+                .resetOnEachTest(false).build();
     }
 
     public Db db() {
