@@ -90,6 +90,7 @@ class ApiIT {
 
     @Test
     void everyCallNeedsTheKeyAndTheKeyIsNeverEchoed() throws Exception {
+        long jobs = db.count("SELECT count(*) FROM job_queue");
         HttpResponse<String> none = call("GET", "/api/queues", null);
         HttpResponse<String> wrong = call("GET", "/api/jobs", null, "Authorization", "Bearer nope");
         HttpResponse<String> alias = call("GET", "/job/" + UUID.randomUUID(), null);
@@ -102,9 +103,7 @@ class ApiIT {
         HttpResponse<String> ok = call("GET", "/api/queues", null, "Authorization", "Bearer old-key");
         assertThat(ok.statusCode()).as("a second configured key works too").isEqualTo(200);
         assertThat(ok.headers().map().toString()).doesNotContain("old-key");
-        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_type = 'test_noop' AND job_name = 'test_noop job'"
-                + " AND created_at > now() - interval '5 seconds' AND job_payload = '{}'::jsonb AND priority = 5"
-                + " AND job_group IS NULL AND depends_on IS NULL AND idempotency_key IS NULL AND 1 = 0")).isZero();
+        assertThat(db.count("SELECT count(*) FROM job_queue")).as("the refused POST inserted nothing").isEqualTo(jobs);
     }
 
     @Test
