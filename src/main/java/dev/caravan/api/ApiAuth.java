@@ -4,13 +4,19 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 
+import dev.caravan.http.QueryCredentials;
+import io.vertx.core.http.HttpServerRequest;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 
 /**
  * Every /api call must carry one of the configured keys as {@code Authorization: Bearer <key>}.
  * With no key configured the API only listens on loopback (checked at start-up) and lets local
- * callers in. A route step of its own ({@code process: {ref: apiAuth}}), reading the request's headers.
+ * callers in. The key is read from the request's own Authorization header and from nowhere else:
+ * Camel copies query parameters (decoded) and form fields into the same header map, where
+ * {@code ?%41uthorization=...} would pass for the header. {@link RequestGate} checks it before a
+ * body is read; the route step ({@code process: {ref: apiAuth}}) checks it again for routes an
+ * operator wires to platform-http themselves.
  */
 public final class ApiAuth implements Processor {
 
@@ -20,27 +26,42 @@ public final class ApiAuth implements Processor {
         this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
-    /** URL parameters that look like a credential: never accepted, even next to a valid header. */
-    private static final java.util.regex.Pattern KEY_IN_URL = java.util.regex.Pattern.compile(
-            "(?i)(?:^|&)(authorization|api[_-]?key|access[_-]?token|token|key)=");
-
     @Override
     public void process(Exchange exchange) {
-        check(exchange.getMessage().getHeader("Authorization", String.class),
-                exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class));
+        HttpServerRequest request = HttpRequests.request(exchange);
+        if (request == null) {
+            // not an HTTP request (a test or an operator's direct call): the headers it was given are all there is
+            check(exchange.getMessage().getHeader("Authorization", String.class));
+            return;
+        }
+        check(request.getHeader("Authorization"), request.query());
     }
 
     /**
      * @param authorization the Authorization header as the client sent it
-     * @param query         the URL's raw query: the HTTP server also maps its parameters to headers, so a
-     *                      key sent as ?Authorization=... would otherwise pass for the header
+     * @param rawQuery      the URL's query as sent (percent-encoded)
      */
-    public void check(String authorization, String query) {
-        if (query != null && KEY_IN_URL.matcher(query).find()) {
-            // a key in a URL ends up in proxy logs and browser history: refused even when valid
-            throw new ApiException(400, "KEY_IN_URL", "query", "credentials must not travel in the URL; send the API key"
-                    + " as the header 'Authorization: Bearer <key>' (and change a key that was sent this way)");
+    public void check(String authorization, String rawQuery) {
+        refuseKeyInUrl(rawQuery);
+        check(authorization);
+    }
+
+    /** A credential-like query parameter (its decoded name, any case) refuses the request: 400 KEY_IN_URL. */
+    public static void refuseKeyInUrl(String rawQuery) {
+        String name;
+        try {
+            name = QueryCredentials.find(rawQuery);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("query", "the URL's query cannot be decoded: " + e.getMessage());
         }
+        if (name != null) {
+            throw new ApiException(400, "KEY_IN_URL", "query", "credentials must not travel in the URL; send the"
+                    + " API key as the header 'Authorization: Bearer <key>' (and change a key that was sent this way)");
+        }
+    }
+
+    /** The Authorization header must hold one of the keys (any, with none configured). */
+    public void check(String authorization) {
         if (keys.isEmpty()) {
             return;
         }

@@ -160,7 +160,7 @@ public final class ApiResponses {
                         + ("lane".equals(field) ? " (shell_file_processing: fast_queue or standard_queue;"
                         + " ai_processing: ai_queue_simple or ai_queue_complex; other seed types: no lane)" : ""));
             }
-            case "22P02", "23502", "22001" -> {
+            case "22P02", "22023", "23502", "22001" -> {
                 String field = column == null ? null
                         : column.endsWith("_id") && !column.equals("job_id") ? "payload." + column : column;
                 return ApiException.invalid(field, message);

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
 
@@ -54,6 +55,10 @@ public final class JobRequests {
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
         // one JSON document: "{...} xyz" is refused, not read as "{...}"
         json.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // a payload's numbers are kept as written (1e400 stays 1E+400, 1.10 stays 1.10), never rounded to a
+        // double, which turned 1e400 into the string "Infinity"
+        json.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        json.configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
         this.batchItems = json.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
@@ -69,15 +74,19 @@ public final class JobRequests {
 
     /** A body parser as POST /api/jobs and /api/jobs/batch have one: content type, bytes, Idempotency-Key. */
     private interface BodyParser {
-        Object parse(String contentType, byte[] body, String idempotencyHeader);
+        Object parse(String contentType, HttpRequests.Body body, String idempotencyHeader);
     }
 
-    /** The route step that replaces the request's body with what the parser makes of it. */
+    /**
+     * The route step that replaces the request's body with what the parser makes of it. The headers are
+     * the request's own (a query parameter named Content-Type or Idempotency-Key is not one of them), the
+     * body the server's buffer as it is, not a copy.
+     */
     private static Processor reading(BodyParser parser) {
         return exchange -> {
             Message m = exchange.getMessage();
-            m.setBody(parser.parse(m.getHeader("Content-Type", String.class), m.getBody(byte[].class),
-                    m.getHeader("Idempotency-Key", String.class)));
+            m.setBody(parser.parse(HttpRequests.header(exchange, "Content-Type"), HttpRequests.Body.of(m.getBody()),
+                    HttpRequests.header(exchange, "Idempotency-Key")));
         };
     }
 
@@ -85,20 +94,25 @@ public final class JobRequests {
      * The body of POST /api/jobs (JSON only: 415 otherwise), as the bytes that came, so that invalid
      * UTF-8 is refused rather than decoded into U+FFFD; the Idempotency-Key header counts as idempotency_key.
      */
-    public JobSubmission parse(String contentType, byte[] body, String idempotencyHeader) {
+    JobSubmission parse(String contentType, HttpRequests.Body body, String idempotencyHeader) {
         requireJson(contentType);
         return parse(body, idempotencyHeader);
     }
 
     JobSubmission parse(String body, String idempotencyHeader) {
-        return parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8), idempotencyHeader);
+        return parse(HttpRequests.Body.of(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                idempotencyHeader);
     }
 
-    JobSubmission parse(byte[] body, String idempotencyHeader) {
+    private JobSubmission parse(HttpRequests.Body body, String idempotencyHeader) {
         requireBody(body, maxBodyBytes, "a JSON object describing the job is required");
+        int malformed = Utf8.firstMalformed(body.bytes(), body.offset(), body.end());
+        if (malformed >= 0) {
+            throw notUtf8("body", malformed - body.offset());
+        }
         JsonNode root;
         try {
-            root = json.readTree(body);
+            root = json.readTree(body.bytes(), body.offset(), body.length());
         } catch (JsonProcessingException e) {
             throw ApiException.invalid("body", "not valid JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {
@@ -113,6 +127,10 @@ public final class JobRequests {
         return submission(root, idempotencyHeader);
     }
 
+    private static ApiException notUtf8(String field, long at) {
+        return ApiException.invalid(field, "not valid UTF-8 (RFC 3629): a malformed or overlong byte sequence at byte " + at);
+    }
+
     /**
      * The route step that reads POST /api/jobs/batch ({@code process: {ref: readJobBatch}}): the body
      * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
@@ -124,20 +142,23 @@ public final class JobRequests {
     /**
      * The body of POST /api/jobs/batch: a JSON array of jobs, each as POST /api/jobs takes one, or
      * {@code {"jobs": [...]}}; at most {@code maxBatchJobs} of them. Read as a stream, one job at a time,
-     * and checked as a whole: any job at fault refuses the batch, naming each (by its index from 0).
+     * and checked as a whole: any job at fault refuses the batch, naming each (by its index from 0); a
+     * job whose bytes cannot be read (not UTF-8, a raw control character) ends the reading there, named
+     * too. Each job, once checked, is written straight into the statement's argument, so a batch costs
+     * its body and that argument, not a tree of every job besides.
      */
-    public JobBatch parseBatch(String contentType, byte[] body, String idempotencyHeader) {
+    JobBatch parseBatch(String contentType, HttpRequests.Body body, String idempotencyHeader) {
         requireJson(contentType);
         if (idempotencyHeader != null) {
             throw ApiException.invalid("Idempotency-Key", "a batch has no single idempotency key; give each job that"
                     + " needs one its own idempotency_key");
         }
         requireBody(body, maxBatchBytes, "a JSON array of jobs (or {\"jobs\": [...]}) is required");
-        List<JobSubmission> jobs = new ArrayList<>();
         List<Map<String, Object>> refused = new ArrayList<>();
         int index = 0;
         int faults = 0;
-        try (JsonParser in = json.createParser(body)) {
+        JobBatch.Writer out = JobBatch.writer(json, body.length());
+        try (JsonParser in = json.createParser(body.bytes(), body.offset(), body.length())) {
             JsonToken first = in.nextToken();
             boolean wrapped = first == JsonToken.START_OBJECT;
             if (wrapped && !(in.nextToken() == JsonToken.FIELD_NAME && "jobs".equals(in.currentName())
@@ -148,19 +169,35 @@ public final class JobRequests {
             if (!wrapped && first != JsonToken.START_ARRAY) {
                 throw ApiException.invalid("body", "a JSON array of jobs (or {\"jobs\": [...]}) is required");
             }
-            for (JsonToken t = in.nextToken(); t != JsonToken.END_ARRAY; t = in.nextToken(), index++) {
+            for (JsonToken t = next(in, index, faults, refused); t != JsonToken.END_ARRAY;
+                 t = next(in, index, faults, refused), index++) {
                 if (t == null) {
                     throw ApiException.invalid("body", "not valid JSON: the body ends inside the array of jobs");
                 }
                 if (index == maxBatchJobs) {
                     throw new ApiException(413, "TOO_LARGE", "jobs", "more than " + maxBatchJobs + " jobs in one batch");
                 }
-                JsonNode item = batchItems.readTree(in);
+                long start = in.currentTokenLocation().getByteOffset();
+                JsonNode item;
                 try {
+                    item = batchItems.readTree(in);
+                } catch (JsonProcessingException e) {
+                    // the bytes of this job cannot be read: nothing after them can be either
+                    throw unreadable(index, faults, refused, "not valid JSON: " + e.getOriginalMessage());
+                }
+                int malformed = Utf8.firstMalformed(body.bytes(), body.offset() + (int) start,
+                        body.offset() + (int) in.currentLocation().getByteOffset());
+                try {
+                    if (malformed >= 0) {
+                        throw notUtf8("body", malformed - body.offset());
+                    }
                     if (item == null || !item.isObject()) {
                         throw ApiException.invalid("body", "each job is a JSON object");
                     }
-                    jobs.add(submission(item, null));
+                    JobSubmission job = submission(item, null);
+                    if (faults == 0) {
+                        out.add(job);
+                    }
                 } catch (ApiException e) {
                     faults++;
                     if (refused.size() < 100) {
@@ -186,7 +223,23 @@ public final class JobRequests {
         if (faults > 0) {
             throw ApiException.invalidBatch(index, faults, refused);
         }
-        return JobBatch.of(jobs, json);
+        return out.finish();
+    }
+
+    /** The token that starts the next job (or ends the array); bytes that cannot be read name that job. */
+    private static JsonToken next(JsonParser in, int index, int faults, List<Map<String, Object>> refused)
+            throws java.io.IOException {
+        try {
+            return in.nextToken();
+        } catch (JsonProcessingException e) {
+            throw unreadable(index, faults, refused, "not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static ApiException unreadable(int index, int faults, List<Map<String, Object>> refused, String why) {
+        List<Map<String, Object>> items = new ArrayList<>(refused);
+        items.add(ApiException.invalid("body", why).item(index));
+        return ApiException.invalidBatch(index + 1, faults + 1, items);
     }
 
     private static void requireJson(String contentType) {
@@ -196,11 +249,11 @@ public final class JobRequests {
         }
     }
 
-    private static void requireBody(byte[] body, int max, String what) {
-        if (body == null || body.length == 0) {
+    private static void requireBody(HttpRequests.Body body, int max, String what) {
+        if (body.length() == 0) {
             throw ApiException.invalid("body", what);
         }
-        if (body.length > max) {
+        if (body.length() > max) {
             throw new ApiException(413, "TOO_LARGE", "body", "the request body is larger than " + max + " bytes");
         }
     }
@@ -299,10 +352,12 @@ public final class JobRequests {
         if (node == null || node.isNull()) {
             return fallback;
         }
-        if (!node.isIntegralNumber() || node.asLong() < min || node.asLong() > max) {
+        // compared as the number written: 2^64 + 5 is not 5
+        if (!node.isIntegralNumber() || node.bigIntegerValue().compareTo(java.math.BigInteger.valueOf(min)) < 0
+                || node.bigIntegerValue().compareTo(java.math.BigInteger.valueOf(max)) > 0) {
             throw ApiException.invalid(field, "a whole number from " + min + " to " + max);
         }
-        return node.asInt();
+        return node.intValue();
     }
 
     private static String timestamp(JsonNode root) {
@@ -328,7 +383,9 @@ public final class JobRequests {
      * character, and jsonb no lone UTF-16 surrogate. Refused naming where it is (payload.note, name).
      */
     private static void storable(JsonNode node, String path) {
-        if (node.isTextual()) {
+        if (node.isNumber()) {
+            storable(node.decimalValue(), path.isEmpty() ? "body" : path);
+        } else if (node.isTextual()) {
             storable(node.textValue(), path.isEmpty() ? "body" : path);
         } else if (node.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
@@ -341,6 +398,18 @@ public final class JobRequests {
             for (int i = 0; i < node.size(); i++) {
                 storable(node.get(i), path + "[" + i + "]");
             }
+        }
+    }
+
+    /**
+     * A number jsonb can hold: PostgreSQL's numeric has at most 131,072 digits before the decimal point and
+     * 16,383 after it. A number past that is refused naming where it is, not stored as another number.
+     */
+    private static void storable(java.math.BigDecimal number, String field) {
+        long before = (long) number.precision() - number.scale();
+        if (before > 131_072 || number.scale() > 16_383) {
+            throw ApiException.invalid(shorten(field), "the number " + shorten(number.toString())
+                    + " is beyond what PostgreSQL can store (131,072 digits before the point, 16,383 after)");
         }
     }
 

@@ -9,10 +9,13 @@ import java.util.Map;
 
 import dev.caravan.api.ApiAuth;
 import dev.caravan.api.ApiResponses;
+import dev.caravan.api.BodyBudget;
+import dev.caravan.api.RequestGate;
 import dev.caravan.api.DocumentUploads;
 import dev.caravan.api.JobRequests;
 import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
+import dev.caravan.http.HardenedVertx;
 import dev.caravan.health.HealthEndpoint;
 import dev.caravan.health.WorkerLoopsHealthCheck;
 import dev.caravan.job.ClaimParameters;
@@ -49,6 +52,16 @@ public final class CaravanConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent props = context.getPropertiesComponent();
         Registry registry = context.getRegistry();
+
+        // both HTTP servers run on this Vert.x (Camel's platform-http finds it here): hardened connections
+        HardenedVertx vertx = HardenedVertx.create(Duration.ofSeconds(integer(props, "caravan.http.read-timeout-seconds")));
+        registry.bind("vertx", io.vertx.core.Vertx.class, vertx);
+        context.addService(new org.apache.camel.support.service.ServiceSupport() {
+            @Override
+            protected void doStop() {
+                vertx.shutdown();
+            }
+        }, true);
 
         Database database = Database.open(databaseSettings(props));
         context.addService(database, true);
@@ -141,7 +154,11 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobResults", new JobResults());
         registry.bind("freshRedelivery", new FreshRedelivery());
         registry.bind("reasons", new dev.caravan.job.Reasons());
-        registry.bind("apiAuth", apiAuth(props));
+        ApiAuth apiAuth = apiAuth(props);
+        registry.bind("apiAuth", apiAuth);
+        registry.bind("requestGate", new RequestGate(apiAuth, bodyBudget(props),
+                integer(props, "caravan.api.max-body-bytes"), integer(props, "caravan.api.batch.max-body-bytes"),
+                Long.parseLong(text(props, "camel.server.max-body-size"))));
         registry.bind("managementGuard", new dev.caravan.health.ManagementGuard(list(text(props, "caravan.management.keys"))));
         JobRequests jobRequests = new JobRequests(integer(props, "caravan.api.max-body-bytes"),
                 integer(props, "caravan.api.batch.max-body-bytes"), integer(props, "caravan.api.batch.max-jobs"));
@@ -152,7 +169,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("apiResponses", apiResponses);
         registry.bind("answerHeaders", apiResponses.answerHeaders());
         registry.bind("consoleAuth", new dev.caravan.console.ConsoleAuth(list(text(props, "caravan.api.keys")),
-                Duration.ofHours(12), java.time.Clock.systemUTC()));
+                Duration.ofHours(12), java.time.Clock.systemUTC(), new dev.caravan.console.SqlEndedSessions(database.dataSource()),
+                new dev.caravan.console.LoginThrottle(integer(props, "caravan.console.max-failed-logins"),
+                        Duration.ofMinutes(5), java.time.Clock.systemUTC())));
         registry.bind("consolePages", new dev.caravan.console.ConsolePages());
         registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
@@ -204,6 +223,18 @@ public final class CaravanConfiguration implements CamelConfiguration {
                     + " set CARAVAN_API_KEY to require one", host, text(props, "camel.server.port"));
         }
         return new ApiAuth(keys);
+    }
+
+    /**
+     * The request bodies the API may hold at once: API_BODY_MEMORY_BYTES, or by default an eighth of the heap
+     * (16 MB of the shipped 128 MB: four batches of the largest size at once), never less than one batch.
+     */
+    private static BodyBudget bodyBudget(PropertiesComponent props) {
+        long configured = Long.parseLong(text(props, "caravan.api.body-memory-bytes"));
+        long batch = integer(props, "caravan.api.batch.max-body-bytes");
+        long single = integer(props, "caravan.api.max-body-bytes");
+        long bytes = configured > 0 ? configured : Runtime.getRuntime().maxMemory() / 8;
+        return new BodyBudget(Math.max(bytes, Math.max(batch, single)));
     }
 
     private static JobThreads.Mode threadsMode(String value) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import dev.caravan.api.HttpRequests;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -23,12 +24,15 @@ import static dev.caravan.ExchangeNames.CSRF;
 
 /**
  * The console's credentials: the API's keys. Logging in with one sets an HttpOnly, SameSite=Strict
- * session cookie, {@code <expiry>.<HMAC of it under that key>}: no session is kept anywhere, any worker
- * with the same keys accepts it, and changing the keys ends every session. Each form of a session
- * carries a CSRF token, an HMAC of the session under the key, checked on every action. With no key
- * configured the API listens on loopback only and so does the console: no login, and the CSRF tokens
- * are made with a secret of this process. An action is recorded as done by "console (key ab12cd34)",
- * the key's fingerprint.
+ * session cookie, {@code <expiry>.<nonce>.<HMAC of both under that key>}: any worker with the same keys accepts
+ * it, and changing the keys ends every session. Logging out ends the session for every worker too: it
+ * is written to {@link EndedSessions} until it would have expired. Each form of a session carries a CSRF
+ * token, an HMAC of the session under the key, checked on every action (logging out included). Failed
+ * logins are limited per client address ({@link LoginThrottle}). With no key configured the API
+ * listens on loopback only and so does the console: no login, and the CSRF tokens are made with a
+ * secret of this process. An action is recorded as done by "console (key ab12cd34)", the key's
+ * fingerprint. The cookie and the form are read from the HTTP request itself: Camel's headers also
+ * hold the URL's query parameters, where neither may come from.
  */
 public final class ConsoleAuth {
 
@@ -36,14 +40,26 @@ public final class ConsoleAuth {
 
     private final List<byte[]> keys;
     private final byte[] processSecret = new byte[32];
+    private final SecureRandom random = new SecureRandom();
     private final Duration lifetime;
     private final Clock clock;
+    private final EndedSessions ended;
+    private final LoginThrottle throttle;
 
-    public ConsoleAuth(List<String> keys, Duration lifetime, Clock clock) {
+    public ConsoleAuth(List<String> keys, Duration lifetime, Clock clock, EndedSessions ended, LoginThrottle throttle) {
         this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         this.lifetime = lifetime;
         this.clock = clock;
-        new SecureRandom().nextBytes(processSecret);
+        this.ended = ended;
+        this.throttle = throttle;
+        random.nextBytes(processSecret);
+    }
+
+    /** Where sessions ended by a log out are kept (PostgreSQL, for every worker): by a hash, never the cookie. */
+    public interface EndedSessions {
+        boolean ended(String sessionHash);
+
+        void end(String sessionHash, java.time.Instant expiresAt);
     }
 
     /** Thrown when a page needs a session: the console answers with the login page. */
@@ -65,9 +81,9 @@ public final class ConsoleAuth {
      * (the token the page's forms carry).
      */
     public void check(Exchange exchange) {
-        String session = cookie(exchange.getMessage().getHeader("Cookie", String.class));
+        String session = cookie(HttpRequests.header(exchange, "Cookie"));
         byte[] key = keys.isEmpty() ? processSecret : keyOf(session);
-        if (key == null) {
+        if (key == null || (session != null && ended.ended(hash(session)))) {
             throw new LoginRequired();
         }
         exchange.setVariable(CSRF, mac(key, "csrf:" + (session == null ? "local" : session)));
@@ -101,25 +117,47 @@ public final class ConsoleAuth {
      */
     public void login(Exchange exchange, Map<String, String> form) {
         Message m = exchange.getMessage();
+        String client = HttpRequests.client(exchange);
+        long wait = throttle.secondsToWait(client);
+        if (wait > 0) {
+            m.setHeader("Retry-After", wait);
+            throw new dev.caravan.api.ApiException(429, "TOO_MANY_LOGINS", "key", "too many failed logins from this address;"
+                    + " try again in " + wait + " s", (int) wait);
+        }
         String key = form.getOrDefault("key", "");
         byte[] given = key.getBytes(StandardCharsets.UTF_8);
         for (byte[] k : keys) {
             if (MessageDigest.isEqual(k, given)) {
                 long expiry = clock.instant().plus(lifetime).getEpochSecond();
-                String session = expiry + "." + mac(k, "session:" + expiry);
+                byte[] nonce = new byte[12];
+                random.nextBytes(nonce);
+                // each login its own session, so that logging out ends only that one
+                String id = expiry + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
+                String session = id + "." + mac(k, "session:" + id);
                 m.setHeader("Set-Cookie", COOKIE + "=" + session + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age="
                         + lifetime.toSeconds());
                 m.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
                 m.setHeader("Location", "/console");
                 m.setBody("");
+                throttle.succeeded(client);
                 return;
             }
         }
+        throttle.failed(client);
         throw new LoginRequired();
     }
 
-    /** POST /console/logout: the cookie cleared. */
-    public void logout(Exchange exchange) {
+    /**
+     * POST /console/logout (with the form's CSRF token, so that another site cannot log an operator out):
+     * the session is ended for every worker, and the cookie cleared.
+     */
+    public void logout(Exchange exchange, Map<String, String> form) {
+        checkAction(exchange, form);
+        String session = cookie(HttpRequests.header(exchange, "Cookie"));
+        int dot = session == null ? -1 : session.indexOf('.');
+        if (dot > 0) {
+            ended.end(hash(session), java.time.Instant.ofEpochSecond(Long.parseLong(session.substring(0, dot))));
+        }
         Message m = exchange.getMessage();
         m.setHeader("Set-Cookie", COOKIE + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
@@ -131,17 +169,31 @@ public final class ConsoleAuth {
         return keys.isEmpty();
     }
 
-    /** A POSTed form's fields: from the body, or where the HTTP server already read them into headers. */
+    /**
+     * A POSTed form's fields, from the request's body only (application/x-www-form-urlencoded or
+     * multipart/form-data): never from the URL's query or a request header, which Camel's headers mix in.
+     */
     public static Map<String, String> form(Exchange exchange) {
-        Map<String, String> form = form(exchange.getMessage().getBody(String.class));
-        List<String> names = new java.util.ArrayList<>(List.of("key", "csrf", "confirm"));
-        names.addAll(List.of(ConsoleFilter.NAMES));
-        for (String name : names) {
-            if (!form.containsKey(name) && exchange.getMessage().getHeader(name) instanceof String v) {
-                form.put(name, v);
-            }
+        io.vertx.core.http.HttpServerRequest request = HttpRequests.request(exchange);
+        if (request == null) {
+            return form(exchange.getMessage().getBody(String.class));
+        }
+        Map<String, String> form = new LinkedHashMap<>();
+        io.vertx.core.MultiMap fields = request.formAttributes();
+        for (String name : fields.names()) {
+            List<String> values = fields.getAll(name);
+            form.put(name, values.get(values.size() - 1));
         }
         return form;
+    }
+
+    private static String hash(String session) {
+        try {
+            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(session.getBytes(StandardCharsets.US_ASCII)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** An application/x-www-form-urlencoded body as a map (the last value of a name wins). */
@@ -159,12 +211,14 @@ public final class ConsoleAuth {
         return form;
     }
 
+    /** The key a session was made with, or null when it is not one (forged, expired, of a key no longer valid). */
     private byte[] keyOf(String session) {
         if (session == null) {
             return null;
         }
+        int mark = session.lastIndexOf('.');
         int dot = session.indexOf('.');
-        if (dot < 1) {
+        if (dot < 1 || mark <= dot) {
             return null;
         }
         long expiry;
@@ -176,9 +230,10 @@ public final class ConsoleAuth {
         if (expiry < clock.instant().getEpochSecond()) {
             return null;
         }
-        byte[] given = session.substring(dot + 1).getBytes(StandardCharsets.US_ASCII);
+        String id = session.substring(0, mark);
+        byte[] given = session.substring(mark + 1).getBytes(StandardCharsets.US_ASCII);
         for (byte[] k : keys) {
-            if (MessageDigest.isEqual(mac(k, "session:" + expiry).getBytes(StandardCharsets.US_ASCII), given)) {
+            if (MessageDigest.isEqual(mac(k, "session:" + id).getBytes(StandardCharsets.US_ASCII), given)) {
                 return k;
             }
         }

@@ -31,7 +31,8 @@ public final class ConsolePages {
     private static final ObjectMapper JSON = Json.mapper();
     private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/=\\r\\n_-]+$");
     private static final List<String> STATUSES = List.of("pending", "processing", "completed", "failed", "cancelled");
-    private static final Set<String> ANSWER_HEADERS = Set.of(Exchange.HTTP_RESPONSE_CODE, "Location", "Set-Cookie");
+    private static final Set<String> ANSWER_HEADERS = Set.of(Exchange.HTTP_RESPONSE_CODE, "Location", "Set-Cookie",
+            "Retry-After");
 
     // ------------------------------------------------------------------ answers
 

@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import dev.caravan.api.RequestGate;
 import dev.caravan.api.ServerRefusals;
 import dev.caravan.health.HealthEndpoint;
 import dev.caravan.health.ManagementGuard;
@@ -28,8 +29,10 @@ public final class OperationsListener extends MainListenerSupport {
     public void afterStart(BaseMainSupport main) {
         CamelContext context = main.getCamelContext();
         if (flag(context, "camel.server.enabled")) {
-            ServerRefusals.install(context, flag(context, "camel.management.enabled") ? Integer.parseInt(context
-                    .getPropertiesComponent().resolveProperty("camel.management.port").orElse("-1").trim()) : -1);
+            int managementPort = flag(context, "camel.management.enabled") ? Integer.parseInt(context
+                    .getPropertiesComponent().resolveProperty("camel.management.port").orElse("-1").trim()) : -1;
+            ServerRefusals.install(context, managementPort);
+            context.getRegistry().lookupByNameAndType("requestGate", RequestGate.class).install(context, managementPort);
         }
         if (flag(context, "camel.management.enabled")) {
             int port = Integer.parseInt(context.getPropertiesComponent().resolveProperty("camel.management.port").orElse("8080"));

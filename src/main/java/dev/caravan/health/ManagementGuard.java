@@ -7,8 +7,8 @@ import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
+import dev.caravan.http.QueryCredentials;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
@@ -26,7 +26,6 @@ public final class ManagementGuard {
 
     /** The health paths a load balancer or orchestrator polls: open to all. */
     static final Set<String> OPEN = Set.of("/health", "/observe/health", "/observe/health/live", "/observe/health/ready");
-    private static final Pattern KEY_IN_URL = Pattern.compile("(?i)(?:^|&)(authorization|api[_-]?key|access[_-]?token|token|key)=");
 
     private final List<byte[]> keys;
 
@@ -64,8 +63,12 @@ public final class ManagementGuard {
 
     /** Why the call is refused, or null if it may go on. */
     String refusal(String authorization, String query, String remoteAddress) {
-        if (query != null && KEY_IN_URL.matcher(query).find()) {
-            return "credentials must not travel in the URL; send them in the Authorization header";
+        try {
+            if (QueryCredentials.find(query) != null) {
+                return "credentials must not travel in the URL; send them in the Authorization header";
+            }
+        } catch (IllegalArgumentException e) {
+            return "the URL's query cannot be decoded";
         }
         if (keys.isEmpty()) {
             return loopback(remoteAddress) ? null : "this path is only for callers on the worker's host: set"

@@ -20,7 +20,25 @@ class ConsoleAuthTest {
 
     private final DefaultCamelContext context = new DefaultCamelContext();
     private final Instant now = Instant.parse("2026-12-01T10:00:00Z");
-    private final ConsoleAuth auth = new ConsoleAuth(List.of("key-one", "key-two"), Duration.ofHours(12), Clock.fixed(now, ZoneOffset.UTC));
+    private final Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+    /** Ended sessions as the database keeps them, here in a map. */
+    private final Map<String, Instant> ended = new java.util.HashMap<>();
+    private final ConsoleAuth.EndedSessions endedSessions = new ConsoleAuth.EndedSessions() {
+        @Override
+        public boolean ended(String hash) {
+            return ended.containsKey(hash);
+        }
+
+        @Override
+        public void end(String hash, Instant expiresAt) {
+            ended.put(hash, expiresAt);
+        }
+    };
+    private final ConsoleAuth auth = auth(List.of("key-one", "key-two"), clock);
+
+    private ConsoleAuth auth(List<String> keys, Clock at) {
+        return new ConsoleAuth(keys, Duration.ofHours(12), at, endedSessions, new LoginThrottle(3, Duration.ofMinutes(5), at));
+    }
 
     private Exchange request(String cookie) {
         Exchange e = new DefaultExchange(context);
@@ -62,14 +80,80 @@ class ConsoleAuthTest {
         String session = session("key-one");
         String expiry = session.substring(0, session.indexOf('.'));
         for (String forged : List.of(Long.parseLong(expiry) + 3600 + session.substring(session.indexOf('.')), "garbage", ".x",
-                expiry + ".AAAA")) {
+                expiry + ".AAAA", expiry + ".n.AAAA", session.substring(0, session.lastIndexOf('.')))) {
             assertThatThrownBy(() -> auth.check(request(forged))).as(forged).isInstanceOf(ConsoleAuth.LoginRequired.class);
         }
-        ConsoleAuth later = new ConsoleAuth(List.of("key-one"), Duration.ofHours(12), Clock.fixed(now.plus(Duration.ofHours(13)),
-                ZoneOffset.UTC));
+        ConsoleAuth later = auth(List.of("key-one"), Clock.fixed(now.plus(Duration.ofHours(13)), ZoneOffset.UTC));
         assertThatThrownBy(() -> later.check(request(session))).as("expired").isInstanceOf(ConsoleAuth.LoginRequired.class);
-        ConsoleAuth rotated = new ConsoleAuth(List.of("key-three"), Duration.ofHours(12), Clock.fixed(now, ZoneOffset.UTC));
+        ConsoleAuth rotated = auth(List.of("key-three"), clock);
         assertThatThrownBy(() -> rotated.check(request(session))).as("the key was changed").isInstanceOf(ConsoleAuth.LoginRequired.class);
+    }
+
+    @Test
+    void loggingOutNeedsTheFormsTokenAndEndsTheSessionEvenForACopiedCookie() {
+        String session = session("key-one");
+        Exchange page = request(session);
+        auth.check(page);
+        String csrf = page.getVariable("csrf", String.class);
+        assertThatThrownBy(() -> auth.logout(request(session), Map.of())).as("no token: another site's form")
+                .isInstanceOf(ConsoleAuth.Forbidden.class);
+        auth.check(request(session));
+
+        Exchange logout = request(session);
+        auth.logout(logout, Map.of("csrf", csrf));
+        assertThat(logout.getMessage().getHeader("Set-Cookie", String.class)).contains("Max-Age=0");
+        assertThat(ended).hasSize(1).doesNotContainKey(session);
+        assertThat(ended.values()).containsExactly(Instant.ofEpochSecond(Long.parseLong(session.substring(0, session.indexOf('.')))));
+        assertThatThrownBy(() -> auth.check(request(session))).as("the cookie kept after logging out")
+                .isInstanceOf(ConsoleAuth.LoginRequired.class);
+        auth.check(request(session("key-one")));
+    }
+
+    @Test
+    void failedLoginsFromOneAddressAreLimited() {
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> auth.login(request(null), Map.of("key", "guess"))).isInstanceOf(ConsoleAuth.LoginRequired.class);
+        }
+        Exchange fourth = request(null);
+        assertThatThrownBy(() -> auth.login(fourth, Map.of("key", "key-one")))
+                .isInstanceOfSatisfying(dev.caravan.api.ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(429);
+                    assertThat(e.retryAfterSeconds()).isBetween(1, 301);
+                });
+        assertThat(fourth.getMessage().getHeader("Set-Cookie")).as("even the right key waits").isNull();
+    }
+
+    @Test
+    void aThrottledAddressMayTryAgainOnceItsOldestFailureIsOutOfTheWindow() {
+        Instant[] at = {now};
+        Clock moving = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return at[0];
+            }
+        };
+        LoginThrottle throttle = new LoginThrottle(2, Duration.ofMinutes(5), moving);
+        throttle.failed("10.0.0.1");
+        at[0] = now.plusSeconds(60);
+        throttle.failed("10.0.0.1");
+        assertThat(throttle.secondsToWait("10.0.0.1")).isEqualTo(241);
+        assertThat(throttle.secondsToWait("10.0.0.2")).as("another address").isZero();
+        at[0] = now.plusSeconds(301);
+        assertThat(throttle.secondsToWait("10.0.0.1")).isZero();
+        throttle.failed("10.0.0.1");
+        assertThat(throttle.secondsToWait("10.0.0.1")).isPositive();
+        throttle.succeeded("10.0.0.1");
+        assertThat(throttle.secondsToWait("10.0.0.1")).isZero();
     }
 
     @Test

@@ -93,6 +93,28 @@ class JobQueueSchemaIT {
     }
 
     @Test
+    void aBatchOfJobsIsRefusedWhereAProducerMadeAMistakeNotGuessed() {
+        // each would have been taken as something else: a job due at once, a name or key made of an object's text
+        for (String[] bad : new String[][] {
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": {}, \"depends_on\": \"x\"}", "depends_on"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": {}, \"depends_on\": {\"a\": 1}}", "depends_on"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": {\"a\": 1}, \"job_payload\": {}}", "job_name"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": {}, \"idempotency_key\": [1]}", "idempotency_key"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": {}, \"p_scheduled_at\": \"2030-01-01\"}", "p_scheduled_at"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": {}, \"priority\": 5.5}", "priority"},
+                {"{\"job_type\": \"audit_cleanup\", \"job_name\": \"a\", \"job_payload\": []}", "job_payload"},
+                {"7", null}}) {
+            String batch = "[{\"job_type\": \"audit_cleanup\", \"job_name\": \"fine\", \"job_payload\": {}}, " + bad[0] + "]";
+            assertThatThrownBy(() -> db.rows("SELECT * FROM enqueue_jobs_v3(?::jsonb)", batch)).as(bad[0])
+                    .isInstanceOf(DataAccessException.class)
+                    .hasMessageContaining("1 of 2 jobs refused")
+                    .satisfies(e -> assertThat(((org.postgresql.util.PSQLException) e.getCause()).getServerErrorMessage()
+                            .getDetail()).contains("\"ord\": 2").contains(bad[1] == null ? "JSON object" : "\"column\": \"" + bad[1] + "\""));
+        }
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_name = 'fine'")).as("all or nothing").isZero();
+    }
+
+    @Test
     void dependencyOnAJobThatDoesNotExistIsRefused() {
         UUID missing = UUID.randomUUID();
         assertThatThrownBy(() -> db.insert("audit_cleanup", null, "{}", "depends_on = ARRAY['" + missing + "']::uuid[]"))

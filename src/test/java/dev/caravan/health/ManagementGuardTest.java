@@ -35,5 +35,11 @@ class ManagementGuardTest {
         ManagementGuard guard = new ManagementGuard(List.of("m-key-1"));
         assertThat(guard.refusal("Bearer m-key-1", "key=m-key-1", "127.0.0.1")).contains("URL");
         assertThat(guard.refusal(null, "a=1&Authorization=Bearer%20m-key-1", "127.0.0.1")).contains("URL");
+        // names as the server decodes them, in any case
+        assertThat(guard.refusal("Bearer m-key-1", "%6Bey=m-key-1", "127.0.0.1")).contains("URL");
+        assertThat(guard.refusal("Bearer m-key-1", "%41uthorization=Bearer%20m-key-1", "127.0.0.1")).contains("URL");
+        assertThat(guard.refusal("Bearer m-key-1", "API%5FKEY=m-key-1", "127.0.0.1")).contains("URL");
+        assertThat(guard.refusal("Bearer m-key-1", "name=%25zz", "127.0.0.1")).as("not a credential").isNull();
+        assertThat(guard.refusal("Bearer m-key-1", "a=%zz", "127.0.0.1")).as("not decodable").isNotNull();
     }
 }
