@@ -15,7 +15,11 @@
 #            (BENCH_API_CLIENTS; submits/s, p50, p99, the JVM's CPU per request, from /proc), and
 #            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java;
 #   console  the console's pages over a table of 1,000,000 finished jobs (BENCH_CONSOLE_JOBS): the
-#            queues page, the jobs list, filtered lists and a page far down, median of 5 (ms).
+#            queues page, the jobs list, filtered lists and a page far down, median of 5 (ms);
+#   hostile  a normal client's submits and reads (p50, p99 ms) while bench/hostile.py sends what
+#            attackers and careless clients send (100 MiB unauthenticated bodies, stalled connections,
+#            request smuggling, broken HTTP/2 prefaces, keys in URLs), then the same with two clients
+#            sending batches of the largest size besides; every hostile answer by status, 5xx counted.
 #
 #   bench/run.sh                          # embedded PostgreSQL (started by the jar itself)
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/run.sh   # a server you give
@@ -33,7 +37,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop api console io gateway upload}
+PHASES=${BENCH_PHASES:-noop api console hostile io gateway upload}
+HOSTILE_SECONDS=${BENCH_HOSTILE_SECONDS:-30}
 CONSOLE_JOBS=${BENCH_CONSOLE_JOBS:-1000000}
 API_CLIENTS=${BENCH_API_CLIENTS:-1 8 32}
 API_REQUESTS=${BENCH_API_REQUESTS:-10000}    # api: single submits per client count, after a warm-up
@@ -287,6 +292,24 @@ if has_phase console; then
   done
   rows="$rows
 | console: $CONSOLE_JOBS finished jobs, page answered in ms (median of 5) | $pages |"
+  stop_worker "$w"
+fi
+
+# 6b. hostile input (issue 27): a normal client's latency while hostile ones arrive; jobs of a type no
+# worker runs, so the figures are the API's own
+if has_phase hostile; then
+  sql "INSERT INTO job_types (job_type, registered_by) VALUES ('bench_held', 'bench') ON CONFLICT DO NOTHING" >/dev/null
+  hostile_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_job_worker "$work/hostile.log" java WORKER_ID=hostile CARAVAN_ROUTES_DIR="$PWD/bench/routes" WORKER_JOB_TYPES=bench_noop \
+      API_PORT="$hostile_port" CARAVAN_API_KEY=bench-hostile-key-0123456789 API_READ_TIMEOUT_SECONDS=10
+  w=$started
+  for mix in "huge,stalls,oddities" "huge,stalls,oddities,batches"; do
+    summary=$(python3 bench/hostile.py "$hostile_port" bench-hostile-key-0123456789 "$HOSTILE_SECONDS" 2 bench_held "$mix" --summary)
+    rows="$rows
+| hostile: $mix for ${HOSTILE_SECONDS} s, a normal client's p50 / p99 / max | $summary |"
+  done
+  rows="$rows
+| hostile: ERROR lines in the worker's log | $(grep -c "ERROR" "$work/hostile.log" || true) |"
   stop_worker "$w"
 fi
 
