@@ -2,24 +2,29 @@
 """A stub provider for bench/run.sh: speaks enough of OpenAI's Chat Completions API and of seed 004's
 PDF -> XML gateway to load Caravan the way a slow real provider does, and counts what it receives.
 
-  python3 bench/stub_provider.py PORT [--delay SECONDS] [--drip]
+  python3 bench/stub_provider.py PORT [--delay SECONDS | --spread LOW HIGH] [--drip]
 
   POST /v1/chat/completions   answers a valid chat completion (JSON content) after --delay seconds;
+                              (with --spread: a delay drawn uniformly from LOW to HIGH seconds, the
+                              same sequence every run; /stats reports the mean of those drawn);
                               with --drip: sends the headers, then the body one byte a second
   POST /process               reads the multipart upload to its end, then answers well-formed XML
                               about as large as the upload (X-Stub-Xml-Bytes overrides the size)
   GET  /doc/<N>mb.pdf          a PDF-looking document of N MB (for file_url), streamed
-  GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received"}
+  GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received", "delay_total"}
   POST /reset                 zeroes the counters
 
 Standard library only (asyncio), one process, so thousands of calls can wait at once.
 """
 import asyncio
+import random
 import json
 import sys
 
-stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0}
+stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "delay_total": 0.0}
 DELAY = 2.0
+SPREAD = None
+RANDOM = random.Random(28)
 DRIP = False
 
 ANSWER = json.dumps({
@@ -117,7 +122,7 @@ async def handle(reader, writer):
                 respond(writer, 200, json.dumps(stats).encode())
             elif path == "/reset":
                 await drain_body(reader, headers)
-                stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0)
+                stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0, delay_total=0.0)
                 respond(writer, 200, b"{}")
             else:
                 stats["calls"] += 1
@@ -130,7 +135,9 @@ async def handle(reader, writer):
                         size = int(headers.get("x-stub-xml-bytes", received))
                         await xml_answer(writer, size)
                     else:
-                        await asyncio.sleep(DELAY)
+                        delay = RANDOM.uniform(*SPREAD) if SPREAD else DELAY
+                        stats["delay_total"] += delay
+                        await asyncio.sleep(delay)
                         if DRIP:
                             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                          b"Content-Length: %d\r\n\r\n" % len(ANSWER))
@@ -160,5 +167,8 @@ if __name__ == "__main__":
     port = int(args[0])
     if "--delay" in args:
         DELAY = float(args[args.index("--delay") + 1])
+    if "--spread" in args:
+        i = args.index("--spread")
+        SPREAD = (float(args[i + 1]), float(args[i + 2]))
     DRIP = "--drip" in args
     asyncio.run(main(port))

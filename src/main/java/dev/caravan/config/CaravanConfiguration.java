@@ -126,6 +126,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));
         registry.bind("claimScheduler", claimScheduler);
+        // a backlog already in the table is claimed as soon as a slot frees, not at the next interval
+        inFlight.onBacklogSlot(claimScheduler::wakeUp);
         if (bool(props, "caravan.claim.listen")) {
             // LISTEN needs a session: through a transaction-mode pooler only on the direct connection
             javax.sql.DataSource listening = database.sessionDataSource();

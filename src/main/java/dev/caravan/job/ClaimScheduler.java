@@ -7,8 +7,10 @@ import org.apache.camel.support.service.ServiceSupport;
 
 /**
  * Runs the job-claim poll: again at once while it finds work (the consumer's greedy loop), then
- * every poll interval - or as soon as {@link #wakeUp()} says new work arrived (JobNotifications,
- * on PostgreSQL NOTIFY), so a new job does not wait for the next interval.
+ * every poll interval - or as soon as {@link #wakeUp()} says work is there: new jobs arrived
+ * (JobNotifications, on PostgreSQL NOTIFY), or a slot freed while the last claim had taken all it
+ * asked for (InFlightRegistry). Wake-ups coalesce: a thousand of them while a poll runs make one more
+ * poll, not a thousand, and an idle worker still polls once per interval.
  */
 public final class ClaimScheduler extends ServiceSupport implements ScheduledPollConsumerScheduler {
 
@@ -27,6 +29,9 @@ public final class ClaimScheduler extends ServiceSupport implements ScheduledPol
 
     /** New work may be waiting: poll now instead of at the end of the interval. */
     public void wakeUp() {
+        if (woken) {
+            return; // a wake-up is pending already
+        }
         synchronized (signal) {
             woken = true;
             signal.notifyAll();

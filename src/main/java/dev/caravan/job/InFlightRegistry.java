@@ -23,6 +23,14 @@ public final class InFlightRegistry {
     /** Jobs whose pipeline has finished and whose completion is waiting to be committed. */
     private final Set<UUID> settling = ConcurrentHashMap.newKeySet();
     private volatile boolean claiming = true;
+    /** How many jobs the last claim asked for (its LIMIT). */
+    private volatile int lastAsked;
+    /**
+     * The last claim took every job it asked for, so more may be waiting in the table: a freed slot
+     * then wakes the claim loop at once instead of at the next poll interval.
+     */
+    private volatile boolean backlog;
+    private volatile Runnable backlogWaiting = () -> { };
 
     public InFlightRegistry(int capacity) {
         this(capacity, 0);
@@ -49,7 +57,9 @@ public final class InFlightRegistry {
             while (freeSlots() == 0) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
-                    return freeSlots();
+                    int none = freeSlots();
+                    lastAsked = none;
+                    return none;
                 }
                 slotFreed.wait(left);
             }
@@ -65,7 +75,35 @@ public final class InFlightRegistry {
                 slotFreed.wait(left / 1_000_000, (int) (left % 1_000_000));
             }
         }
-        return freeSlots();
+        int slots = freeSlots();
+        lastAsked = slots;
+        return slots;
+    }
+
+    /**
+     * What the claim asked for came back ({@code rows} jobs): when it was all of it, work may be left in
+     * the table, and the next freed slot calls {@code backlogWaiting} (the claim loop's wake-up). An
+     * empty claim that asked for nothing (every slot busy) says nothing new.
+     */
+    public void claimed(int rows) {
+        int asked = lastAsked;
+        if (asked > 0) {
+            backlog = rows >= asked;
+        }
+    }
+
+    /** Run (coalesced by its receiver) when a slot frees while the table may hold more work. */
+    public void onBacklogSlot(Runnable wakeUp) {
+        this.backlogWaiting = wakeUp;
+    }
+
+    private void slotFreed() {
+        synchronized (slotFreed) {
+            slotFreed.notifyAll();
+        }
+        if (backlog && claiming) {
+            backlogWaiting.run();
+        }
     }
 
     /**
@@ -86,9 +124,7 @@ public final class InFlightRegistry {
     /** The job's pipeline is done and its completion is queued for the next batch: its slot is free. */
     public void settling(JobRow job) {
         if (jobs.containsKey(job.id()) && settling.add(job.id())) {
-            synchronized (slotFreed) {
-                slotFreed.notifyAll();
-            }
+            slotFreed();
         }
     }
 
@@ -110,9 +146,13 @@ public final class InFlightRegistry {
 
     public void remove(JobRow job) {
         if (jobs.remove(job.id(), job)) {
-            settling.remove(job.id());
-            synchronized (slotFreed) {
-                slotFreed.notifyAll();
+            // a settling job's slot was freed already; only a running job's end frees one now
+            if (!settling.remove(job.id())) {
+                slotFreed();
+            } else {
+                synchronized (slotFreed) {
+                    slotFreed.notifyAll();
+                }
             }
         }
     }

@@ -115,6 +115,7 @@ public final class JobDispatcher implements Processor {
     }
 
     public void dispatch(List<JobRow> rows) {
+        inFlight.claimed(rows.size());
         for (JobRow job : rows) {
             inFlight.add(job);
             metrics.claimed(job);
