@@ -2,11 +2,12 @@
 # Caravan benchmark. Not part of the test suite. Phases (BENCH_PHASES, default all of them):
 #   noop     drain throughput, pickup delay under trickle load, idle cost, peak memory and start-up
 #            time of one Caravan process with no-op jobs, and the drain again with 2 and 4 processes;
-#   io       the real workload: ai_processing jobs against a local chat-completions stub that answers
-#            after BENCH_IO_DELAY seconds, at concurrency 50, 200 and 1000 (BENCH_IO_CONCURRENCY):
-#            jobs/s against the ideal (concurrency / delay), calls in flight at the stub, peak
-#            resident memory and threads; with each JDK of BENCH_IO_JAVAS (default: java, and the
-#            newest JDK 24+ under /usr/lib/jvm, where jobs run on virtual threads);
+#   io       the real workload: ai_processing jobs against a local chat-completions stub, 3 x C of them
+#            inserted at once, at concurrency C = 50, 200 and 1000 (BENCH_IO_CONCURRENCY): calls that
+#            all take BENCH_IO_DELAY seconds (the wave case), then calls of 0.5 to 4 s (the spread
+#            case); time against the ideal (jobs x mean latency / C), slot occupancy while jobs waited,
+#            calls in flight at the stub, peak resident memory and threads; with each JDK of
+#            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
 #   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
 #            40 MB PDF, by file_path and by file_url;
 #   upload   peak resident memory while 1, 4 and 8 clients at once each POST a 45 MB PDF to
@@ -48,7 +49,7 @@ API_BATCH_CLIENTS=${BENCH_API_BATCH_CLIENTS:-2}  # ... sent by this many clients
 UPLOAD_CLIENTS=${BENCH_UPLOAD_CLIENTS:-1 4 8}
 IO_DELAY=${BENCH_IO_DELAY:-2}           # io: seconds the stub provider takes per call ...
 IO_CONCURRENCY=${BENCH_IO_CONCURRENCY:-50 200 1000}
-IO_ROUNDS=${BENCH_IO_ROUNDS:-10}        # ... and jobs = concurrency x rounds, after one warm-up round
+IO_ROUNDS=${BENCH_IO_ROUNDS:-3}         # ... and jobs = concurrency x rounds, inserted at once, after a warm-up round
 if [ -z "${BENCH_IO_JAVAS:-}" ]; then
   BENCH_IO_JAVAS=java
   newest=$(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | while read -r j; do
@@ -313,39 +314,52 @@ if has_phase hostile; then
   stop_worker "$w"
 fi
 
-# 7. the real workload: ai_processing jobs, each one chat-completions call that takes IO_DELAY s
+# 7. the real workload: ai_processing jobs, each one chat-completions call. Per concurrency C and JDK,
+# after a warm-up round, 3 x C jobs inserted at once (issue 28's wave case) against a stub that answers
+# every call after IO_DELAY s, then again against one whose answers take 0.5 to 4 s (the spread case).
+# ratio = the ideal time (jobs x the stub's mean latency / C) over the time taken; "occupied" is the
+# share of slot-time spent on jobs while jobs were still waiting, which is what refilling at once
+# decides (with 3 x C jobs of spread latencies the tail after the last claim is idle whatever the worker
+# does: a perfect scheduler reaches a ratio of about 0.74 there).
 if has_phase io; then
-  start_stub --delay "$IO_DELAY"
-  for java in $BENCH_IO_JAVAS; do
-    jdk=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
-    for c in $IO_CONCURRENCY; do
-      start_job_worker "$work/io-$jdk-$c.log" "$java" WORKER_ID="io-$jdk-$c" WORKER_CONCURRENCY="$c" \
-          WORKER_JOB_TYPES=ai_processing OPENAI_API_KEY=bench OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1"
-      w=$started
-      threads=$(grep -o "Jobs run on [a-z ]*" "$work/io-$jdk-$c.log" | sed "s/Jobs run on //; s/a pool of //; s/ *$//")
-      # one warm-up round (connections, compiled code), then the measured drain
-      sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
-           'io-warm-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $c)"
-      wait_done "io-warm-$jdk-$c" "$w"
-      n=$((c * IO_ROUNDS))
-      curl -s -X POST "localhost:$stub_port/reset" >/dev/null
-      reset_peak "$w"
-      # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
-      sql "VACUUM ANALYZE job_queue" >/dev/null
-      sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
-           'io-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
-      wait_done "io-$jdk-$c" "$w"
-      read -r done_n ms <<<"$(sql "SELECT count(*) FILTER (WHERE status = 'completed'),
-          (extract(epoch FROM max(completed_at) - min(started_at)) * 1000)::bigint FROM job_queue WHERE job_name = 'io-$jdk-$c'" | tr '|' ' ')"
-      peak_calls=$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_in_flight"])')
-      rate=$(python3 -c "print(round($done_n / max($ms, 1) * 1000, 1))")
-      ideal=$(python3 -c "print(round($c / $IO_DELAY, 1))")
-      rows="$rows
-| io: JDK $jdk, concurrency $c ($threads): jobs completed, jobs/s (ideal), ratio; calls in flight peak; resident MB peak; threads peak | $done_n of $n, $rate ($ideal), $(python3 -c "print(round($rate / $ideal, 2))"); $peak_calls; $(hwm_mb "$w"); $threads_peak |"
-      stop_worker "$w"
+  for shape in "wave" "spread"; do
+    if [ "$shape" = wave ]; then start_stub --delay "$IO_DELAY"; else start_stub --spread 0.5 4; fi
+    for java in $BENCH_IO_JAVAS; do
+      jdk=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+      for c in $IO_CONCURRENCY; do
+        start_job_worker "$work/io-$jdk-$c.log" "$java" WORKER_ID="io-$shape-$jdk-$c" WORKER_CONCURRENCY="$c" \
+            WORKER_JOB_TYPES=ai_processing OPENAI_API_KEY=bench OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1"
+        w=$started
+        threads=$(grep -o "Jobs run on [a-z ]*" "$work/io-$jdk-$c.log" | sed "s/Jobs run on //; s/a pool of //; s/ *$//")
+        # one warm-up round (connections, compiled code), then the measured jobs, all inserted at once
+        sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
+             'io-warm-$shape-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $c)"
+        wait_done "io-warm-$shape-$jdk-$c" "$w"
+        n=$((c * IO_ROUNDS))
+        curl -s -X POST "localhost:$stub_port/reset" >/dev/null
+        reset_peak "$w"
+        # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
+        sql "VACUUM ANALYZE job_queue" >/dev/null
+        name="io-$shape-$jdk-$c"
+        sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
+             '$name', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
+        wait_done "$name" "$w"
+        read -r done_n ms occupied <<<"$(sql "WITH w AS (SELECT min(started_at) AS t0, max(started_at) AS t1 FROM job_queue
+            WHERE job_name = '$name')
+          SELECT count(*) FILTER (WHERE status = 'completed'),
+                 (extract(epoch FROM max(completed_at) - min(created_at)) * 1000)::bigint,
+                 round((sum(extract(epoch FROM least(completed_at, t1) - greatest(started_at, t0)))
+                        FILTER (WHERE started_at < t1) / ($c * extract(epoch FROM max(t1) - max(t0))))::numeric, 2)
+            FROM job_queue, w WHERE job_name = '$name'" | tr '|' ' ')"
+        read -r peak_calls mean <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]))')"
+        ideal_s=$(python3 -c "print(round($n * $mean / $c, 2))")
+        rows="$rows
+| io $shape: JDK $jdk, concurrency $c ($threads), $n jobs at once: done in s (ideal), ratio; occupied while jobs waited; calls in flight peak; resident MB peak; threads peak | $done_n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls; $(hwm_mb "$w"); $threads_peak |"
+        stop_worker "$w"
+      done
     done
+    kill "$stub_pid" 2>/dev/null
   done
-  kill "$stub_pid" 2>/dev/null
 fi
 
 # 8. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url

@@ -26,6 +26,11 @@ public final class ExchangeNames {
     /** The worker id and start the claim wrote: every write-back is fenced on both. */
     public static final String CLAIM_WORKER_ID = "claimWorkerId";
     public static final String CLAIMED_AT = "claimedAt";
+    /**
+     * While a job waits on an asynchronous provider call (async-http): a {@code Runnable} that cancels it,
+     * which shutdown runs to end the job's run.
+     */
+    public static final String CANCEL_CALL = "caravanCancelCall";
     /** Set by a pipeline: the paths of the files it wrote, which go to output_files. */
     public static final String OUTPUT_FILES = "outputFiles";
 

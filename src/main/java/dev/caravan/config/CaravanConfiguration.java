@@ -55,13 +55,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
 
         // both HTTP servers run on this Vert.x (Camel's platform-http finds it here): hardened connections
         HardenedVertx vertx = HardenedVertx.create(Duration.ofSeconds(integer(props, "caravan.http.read-timeout-seconds")));
+        // closed once Camel has stopped both servers (OperationsListener.afterStop)
         registry.bind("vertx", io.vertx.core.Vertx.class, vertx);
-        context.addService(new org.apache.camel.support.service.ServiceSupport() {
-            @Override
-            protected void doStop() {
-                vertx.shutdown();
-            }
-        }, true);
 
         Database database = Database.open(databaseSettings(props));
         context.addService(database, true);
@@ -94,8 +89,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobMetrics", metrics);
         JobThreads.Mode threads = threadsMode(text(props, "caravan.worker.virtual-threads"));
         Interruptions interruptions = new Interruptions();
-        registry.bind("jobDispatcher", new JobDispatcher(inFlight, metrics, context,
-                JobThreads.create(context, inFlight, concurrency, threads), interruptions));
+        JobDispatcher dispatcher = new JobDispatcher(inFlight, metrics, context,
+                JobThreads.create(context, inFlight, concurrency, threads), interruptions);
+        registry.bind("jobDispatcher", dispatcher);
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
@@ -143,7 +139,8 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
         registry.bind("workerLoopsHealthCheck", loops);
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
-                Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions);
+                Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions,
+                dispatcher::resume);
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
                 text(props, "caravan.app-env")));
         Map<String, String> derived = new java.util.TreeMap<>();

@@ -12,6 +12,8 @@ import javax.sql.DataSource;
 import dev.caravan.enrich.DocumentSource;
 import dev.caravan.job.Interruptions;
 import dev.caravan.outbound.OutboundPolicy;
+import dev.caravan.provider.AsyncHttpComponent;
+import dev.caravan.provider.AsyncProviderHttp;
 import dev.caravan.provider.ChatCompletions;
 import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
@@ -39,7 +41,8 @@ final class ProviderConfiguration {
     }
 
     static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId,
-                          Duration heartbeatTimeout, int concurrency, Interruptions interruptions) throws Exception {
+                          Duration heartbeatTimeout, int concurrency, Interruptions interruptions,
+                          AsyncHttpComponent.Continuation continuation) throws Exception {
         Registry registry = context.getRegistry();
         Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
         Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
@@ -68,6 +71,18 @@ final class ProviderConfiguration {
             registry.bind(httpBean(p.name()), http);
             providers.http(http);
         }
+        // the model and OCR calls, which wait longest at the highest concurrency, hold no thread while
+        // they wait (route step async-http:); the gateway streams documents and the webhook pins the
+        // addresses it checked, so they keep camel-http's blocking client
+        java.util.Map<String, AsyncProviderHttp> async = new java.util.LinkedHashMap<>();
+        for (Provider p : List.of(vision, openai)) {
+            String prefix = "caravan.providers." + p.name() + ".";
+            AsyncProviderHttp http = new AsyncProviderHttp(p, connections(p, concurrency), deadlines,
+                    optionalInt(props, prefix + "circuit-window"), optionalInt(props, prefix + "circuit-min-calls"));
+            context.addService(http, true);
+            async.put(p.name(), http);
+        }
+        context.addComponent("async-http", new AsyncHttpComponent(async, continuation));
 
         registry.bind("documentSource", new DocumentSource(Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.documents.max-bytes")),

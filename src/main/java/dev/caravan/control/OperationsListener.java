@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Once Camel runs: guards the management server (ManagementGuard), adds GET /health to it and registers the worker MBean
- * (when JMX is on); takes the MBean away again on stop.
+ * (when JMX is on); takes the MBean away again on stop, and closes the HTTP servers' Vert.x.
  */
 public final class OperationsListener extends MainListenerSupport {
 
@@ -56,6 +56,11 @@ public final class OperationsListener extends MainListenerSupport {
 
     @Override
     public void afterStop(BaseMainSupport main) {
+        // the HTTP servers' Vert.x, once Camel has closed the servers on it
+        if (main.getCamelContext() != null
+                && main.getCamelContext().getRegistry().lookupByName("vertx") instanceof dev.caravan.http.HardenedVertx vertx) {
+            vertx.shutdown();
+        }
         if (registered != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(registered);

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import static dev.caravan.ExchangeNames.ATTEMPT;
+import static dev.caravan.ExchangeNames.CANCEL_CALL;
 import static dev.caravan.ExchangeNames.CLAIMED_AT;
 import static dev.caravan.ExchangeNames.CLAIM_WORKER_ID;
 import static dev.caravan.ExchangeNames.COMPLETED;
@@ -59,11 +60,17 @@ public final class JobDispatcher implements Processor {
 
     private static final class Run {
         final Exchange exchange;
-        volatile Thread thread;
+        /** The thread inside the job's route now, if any (none while it waits on an async call or a delay). */
+        final java.util.concurrent.atomic.AtomicReference<Thread> thread;
 
         Run(Exchange exchange, Thread thread) {
             this.exchange = exchange;
-            this.thread = thread;
+            this.thread = new java.util.concurrent.atomic.AtomicReference<>(thread);
+        }
+
+        /** This thread leaves the route (unless another already took it over). */
+        void leave() {
+            thread.compareAndSet(Thread.currentThread(), null);
         }
     }
 
@@ -84,7 +91,7 @@ public final class JobDispatcher implements Processor {
      */
     public boolean isExecuting(JobRow job) {
         Run run = runs.get(job.id());
-        return run != null && run.thread != null;
+        return run != null && run.thread.get() != null;
     }
 
     /**
@@ -100,7 +107,11 @@ public final class JobDispatcher implements Processor {
             return false;
         }
         run.exchange.setRouteStop(true);
-        Thread thread = run.thread;
+        // a call that holds no thread (async-http) is cancelled through its exchange
+        if (run.exchange.getProperty(CANCEL_CALL) instanceof Runnable cancel) {
+            cancel.run();
+        }
+        Thread thread = run.thread.get();
         if (thread != null) {
             interruptions.interrupt(thread);
         }
@@ -154,7 +165,7 @@ public final class JobDispatcher implements Processor {
             // asynchronous: a successful job's route goes on, on thread caravan-completions, once
             // its row is committed, and this thread is free for the next job meanwhile
             jobRun().process(exchange, doneSync -> finish(job, exchange, System.nanoTime() - started));
-            run.thread = null;
+            run.leave();
         } catch (RuntimeException e) {
             LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
             runs.remove(job.id());
@@ -162,6 +173,35 @@ public final class JobDispatcher implements Processor {
         } finally {
             Thread.interrupted(); // an abandoned run's interrupt must not reach the thread's next job
             MDC.clear();
+        }
+    }
+
+    /**
+     * Goes on with a job's route after a call that held no thread ({@code async-http}): on a job thread,
+     * with the job's ids in the logging context, where shutdown can interrupt it as any running job.
+     */
+    public void resume(Exchange exchange, Runnable rest) {
+        Object id = exchange.getProperty(JOB_ID);
+        Run run = id instanceof UUID jobId ? runs.get(jobId) : null;
+        try {
+            workers.execute(() -> {
+                putMdc(exchange);
+                if (run != null) {
+                    run.thread.set(Thread.currentThread());
+                }
+                try {
+                    rest.run();
+                } finally {
+                    if (run != null) {
+                        run.leave();
+                    }
+                    Thread.interrupted();
+                    MDC.clear();
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            // the pool is stopping with the worker: the route ends where it is, on this thread
+            rest.run();
         }
     }
 

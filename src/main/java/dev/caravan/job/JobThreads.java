@@ -9,13 +9,16 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.support.service.ServiceSupport;
 
 /**
- * The threads jobs run on. A job spends most of its life waiting on a provider, holding its thread:
- * on JDK 24 and newer each job gets a virtual thread, which costs its stack's actual frames on the
- * heap (about 16 KB) while it waits; before that, a platform thread from a pool of one per slot,
- * which costs at least 120 KB of native stack each (the JVM touches 80 KB of guard pages below
- * every Java stack). Virtual threads wait for JDK 24 because before it (JEP 491) a virtual thread
- * blocking inside a synchronized block pins its carrier, and with one carrier per core a few such
- * jobs would stall the rest. Caravan is built for JDK 17, so the JDK 21 API is reached by reflection.
+ * The threads jobs run on. A job waiting on an asynchronous provider call (async-http) holds no
+ * thread; one waiting on a blocking step (a camel-http call, a JDBC statement) holds its thread. On
+ * JDK 24 and newer each job gets a virtual thread, which costs its stack's actual frames on the heap
+ * (about 16 KB) while it waits; before that, platform threads, made as jobs need them and none is idle
+ * (at most two per slot: the running jobs and those resuming after a call), idle ones ended after 30 s.
+ * A platform thread blocked in a route costs at least 120 KB of native stack (the JVM touches 80 KB of
+ * guard pages below every Java stack), which is why calls that wait long do not block one. Virtual
+ * threads wait for JDK 24 because before it (JEP 491) a virtual thread blocking inside a synchronized
+ * block pins its carrier, and with one carrier per core a few such jobs would stall the rest. Caravan is
+ * built for JDK 17, so the JDK 21 API is reached by reflection.
  */
 public final class JobThreads {
 
@@ -36,7 +39,7 @@ public final class JobThreads {
     }
 
     /**
-     * A thread per job, virtual, or a fixed pool of {@code slots} platform threads owned by Camel
+     * A thread per job, virtual, or a pool of up to twice {@code slots} platform threads owned by Camel
      * (shut down with the context).
      */
     public static ExecutorService create(CamelContext context, Object owner, int slots, Mode mode) throws Exception {
@@ -50,7 +53,11 @@ public final class JobThreads {
             }, true);
             return perJob;
         }
-        return context.getExecutorServiceManager().newFixedThreadPool(owner, "caravan-job", slots);
+        // no queue: a job goes to an idle thread or a new one, never waits behind another
+        org.apache.camel.spi.ThreadPoolProfile profile = new org.apache.camel.builder.ThreadPoolProfileBuilder("caravan-job")
+                .poolSize(1).maxPoolSize(2 * slots).maxQueueSize(0).keepAliveTime(30L).allowCoreThreadTimeOut(true)
+                .rejectedPolicy(org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy.Abort).build();
+        return context.getExecutorServiceManager().newThreadPool(owner, "caravan-job", profile);
     }
 
     private static ExecutorService virtualPerTask() {

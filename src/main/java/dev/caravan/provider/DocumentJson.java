@@ -12,7 +12,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
+import java.nio.ByteBuffer;
+
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.nio.AsyncEntityProducer;
+import org.apache.hc.core5.http.nio.StreamChannel;
+import org.apache.hc.core5.http.nio.entity.AbstractBinAsyncEntityProducer;
 import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 
 /**
@@ -104,5 +109,111 @@ final class DocumentJson extends AbstractHttpEntity {
     @Override
     public void close() {
         // nothing held open between writes
+    }
+
+    /**
+     * The same body for the asynchronous client (async-http): produced as the connection can take it,
+     * the document read from its file in chunks and encoded on the way; each send starts over, so an
+     * in-route redelivery sends it whole again.
+     */
+    AsyncEntityProducer async() {
+        return new AbstractBinAsyncEntityProducer(16 * 1024, ContentType.APPLICATION_JSON) {
+            private int stage;
+            private ByteBuffer pending = ByteBuffer.allocate(0);
+            private InputStream in;
+            private final byte[] raw = new byte[12 * 1024];
+            private int carried;
+
+            @Override
+            public long getContentLength() {
+                return DocumentJson.this.getContentLength();
+            }
+
+            @Override
+            public boolean isRepeatable() {
+                return true;
+            }
+
+            @Override
+            protected int availableData() {
+                return Integer.MAX_VALUE;
+            }
+
+            @Override
+            protected void produceData(StreamChannel<ByteBuffer> channel) throws IOException {
+                while (true) {
+                    if (pending.hasRemaining()) {
+                        channel.write(pending);
+                        if (pending.hasRemaining()) {
+                            return; // the connection is full: it asks again when it can take more
+                        }
+                    }
+                    switch (stage) {
+                        case 0 -> pending = ByteBuffer.wrap(head);
+                        case 1 -> pending = ByteBuffer.wrap(prefix);
+                        case 2 -> {
+                            if (in == null) {
+                                in = document.open();
+                            }
+                            ByteBuffer chunk = nextBase64();
+                            if (chunk != null) {
+                                pending = chunk;
+                                continue; // still the document
+                            }
+                        }
+                        case 3 -> pending = ByteBuffer.wrap(tail);
+                        default -> {
+                            channel.endStream();
+                            releaseResources();
+                            return;
+                        }
+                    }
+                    stage++;
+                }
+            }
+
+            /** The next piece of the document in base64 (whole groups of 3 bytes until the end); null at its end. */
+            private ByteBuffer nextBase64() throws IOException {
+                int n = carried;
+                int read;
+                while (n < raw.length && (read = in.read(raw, n, raw.length - n)) > 0) {
+                    n += read;
+                }
+                boolean end = n < raw.length;
+                int whole = end ? n : n - n % 3;
+                if (whole == 0) {
+                    in.close();
+                    in = null;
+                    return null;
+                }
+                ByteBuffer encoded = ByteBuffer.wrap(Base64.getEncoder().encode(java.util.Arrays.copyOf(raw, whole)));
+                carried = n - whole;
+                System.arraycopy(raw, whole, raw, 0, carried);
+                if (end) {
+                    carried = 0;
+                }
+                return encoded;
+            }
+
+            @Override
+            public void failed(Exception cause) {
+                releaseResources();
+            }
+
+            @Override
+            public void releaseResources() {
+                stage = 0;
+                pending = ByteBuffer.allocate(0);
+                carried = 0;
+                if (in != null) {
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // closing a file we only read
+                    }
+                    in = null;
+                }
+            }
+        };
     }
 }

@@ -25,13 +25,16 @@ import static org.awaitility.Awaitility.await;
 /**
  * Provider calls are in flight up to the worker's concurrency: 30 slots make 30 calls at once, past
  * HttpClient's default of 20 connections per host. The stub holds every call until 30 are open at
- * the same time, so with a smaller pool it would never answer and the jobs would time out.
+ * the same time, so with a smaller pool it would never answer and the jobs would time out; and while
+ * it holds them, no thread of the worker waits in any of them (issue 28).
  */
 class ProviderConcurrencyIT {
 
     static final int SLOTS = 30;
     static HttpServer provider;
     static final CountDownLatch allOpen = new CountDownLatch(SLOTS);
+    /** The test lets the calls be answered once it has looked at the worker's threads. */
+    static final CountDownLatch release = new CountDownLatch(1);
     static final AtomicInteger inFlight = new AtomicInteger();
     static final AtomicInteger peak = new AtomicInteger();
     static Db db;
@@ -66,7 +69,7 @@ class ProviderConcurrencyIT {
         allOpen.countDown();
         try {
             // a slow model: it answers only once every slot's call has reached it
-            boolean together = allOpen.await(25, TimeUnit.SECONDS);
+            boolean together = allOpen.await(25, TimeUnit.SECONDS) && release.await(25, TimeUnit.SECONDS);
             byte[] body = (together ? "{\"id\": \"c\", \"model\": \"m\", \"choices\": [{\"index\": 0, \"finish_reason\": \"stop\","
                     + " \"message\": {\"role\": \"assistant\", \"content\": \"{\\\"summary\\\": \\\"ok\\\"}\"}}]}"
                     : "{\"error\": {\"message\": \"not all calls arrived together\"}}").getBytes(StandardCharsets.UTF_8);
@@ -82,10 +85,24 @@ class ProviderConcurrencyIT {
     }
 
     @Test
-    void everySlotCallsTheProviderAtOnce() {
+    void everySlotCallsTheProviderAtOnceAndNoThreadWaitsInACall() throws Exception {
         for (int i = 0; i < SLOTS; i++) {
             db.insert("ai_processing", "ai_queue_simple", "{\"ocr_text\": \"document " + i + "\"}", "max_retries = 0");
         }
+        assertThat(allOpen.await(30, TimeUnit.SECONDS)).as("all calls open at the provider").isTrue();
+        // every call is open and unanswered: a thread waiting in one would be inside a blocking HTTP read
+        java.util.List<String> waiting = new java.util.ArrayList<>();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            for (StackTraceElement frame : stack) {
+                if (frame.getClassName().startsWith("org.apache.hc.core5.http.impl.io.")
+                        || frame.getClassName().equals("org.apache.camel.component.http.HttpProducer")) {
+                    waiting.add(thread.getName());
+                    return;
+                }
+            }
+        });
+        release.countDown();
+        assertThat(waiting).as("threads blocked in a provider call while %d calls are in flight", SLOTS).isEmpty();
 
         await().atMost(Duration.ofSeconds(60)).until(() ->
                 db.count("SELECT count(*) FROM job_queue WHERE job_type = 'ai_processing' AND status IN ('completed', 'failed')")

@@ -1,0 +1,325 @@
+package dev.caravan.provider;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import org.apache.camel.Service;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.EntityDetails;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.nio.AsyncRequestProducer;
+import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
+import org.apache.hc.core5.http.nio.CapacityChannel;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The asynchronous HTTP client of one provider, for calls that hold no thread while they wait
+ * (route step {@code async-http:}, see {@link AsyncHttpComponent}): a connection pool as large as the
+ * calls it may have in flight, one or two I/O threads, the provider's circuit breaker (every attempt counts;
+ * 4xx answers are successes, as a bad document is not a failing provider), a deadline on the whole
+ * attempt and a cap on the answer's size. While a call waits, what it holds is its connection's buffers
+ * and the answer read so far; no thread.
+ */
+public final class AsyncProviderHttp implements Service {
+
+    /** I/O threads per provider: two where there are two cores, so reading answers keeps up with a burst. */
+    private static final int IO_THREADS = Math.min(2, Runtime.getRuntime().availableProcessors());
+
+    /** What came back: the status, headers and body (null when it was larger than allowed). */
+    public record Answer(int status, String reason, List<Header> headers, byte[] body, boolean tooLarge) {
+    }
+
+    private final Provider provider;
+    private final int connections;
+    private final ScheduledExecutorService timer;
+    private final CircuitBreaker breaker;
+    private final PoolingAsyncClientConnectionManager pool;
+    private final CloseableHttpAsyncClient client;
+
+    /**
+     * @param connections   calls to this provider that may be in flight at once (the pool's size)
+     * @param circuitWindow the breaker's sliding window (calls), circuitMinCalls the calls before it judges
+     */
+    public AsyncProviderHttp(Provider provider, int connections, ScheduledExecutorService timer, int circuitWindow,
+                             int circuitMinCalls) {
+        this.provider = provider;
+        this.connections = connections;
+        this.timer = timer;
+        // as Camel's circuitBreaker EIP configured it: half of the window failing opens it for circuit-open-seconds
+        this.breaker = CircuitBreaker.of(provider.name(), CircuitBreakerConfig.custom()
+                .slidingWindowSize(Math.max(1, circuitWindow))
+                .minimumNumberOfCalls(Math.max(1, circuitMinCalls))
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(provider.circuitOpen().isZero() ? Duration.ofSeconds(30) : provider.circuitOpen())
+                .writableStackTraceEnabled(false)
+                .build());
+        this.pool = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(connections)
+                .setMaxConnPerRoute(connections)
+                .setPoolConcurrencyPolicy(PoolConcurrencyPolicy.STRICT)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.ofMilliseconds(Math.min(5000, provider.timeout().toMillis())))
+                        .build())
+                .build();
+        this.client = HttpAsyncClients.custom()
+                .setConnectionManager(pool)
+                // 4 KB session buffers in and out instead of 8 KB each: a thousand connections wait at once
+                .setHttp1Config(org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(4096).build())
+                .setIOReactorConfig(IOReactorConfig.custom().setIoThreadCount(IO_THREADS)
+                        // 4 KB socket buffers: a thousand connections wait at once, answers still stream
+                        .setRcvBufSize(4096).setSndBufSize(4096).build())
+                // retries are the routes' redelivery policies and the queue's backoff, never the client's
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .evictIdleConnections(TimeValue.ofSeconds(30))
+                .setThreadFactory(r -> {
+                    Thread t = new Thread(r, "caravan-http-" + provider.name());
+                    t.setDaemon(true);
+                    return t;
+                })
+                .build();
+    }
+
+    public String provider() {
+        return provider.name();
+    }
+
+    public int connections() {
+        return connections;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public long maxResponseBytes() {
+        return provider.maxResponseBytes();
+    }
+
+    /**
+     * A new attempt, not sent yet: its handle can be given out (to cancel it) before it starts.
+     * {@code done} is called once, on the client's I/O thread (or this one, when the breaker is open),
+     * with the answer or the failure: {@link ProviderHttp.DeadlineExceeded} past the provider's timeout,
+     * {@link ProviderHttp.CallAbandoned} when it was cancelled, a {@code CallNotPermittedException} when
+     * the breaker is open, else what the connection raised. The breaker has counted the attempt by then.
+     */
+    public Call prepare(Consumer<Result> done) {
+        return new Call(done);
+    }
+
+    /** An answer, or the exception that ended the attempt. */
+    public record Result(Answer answer, Exception failure) {
+    }
+
+    /** One attempt in flight: finished once, by its answer, its failure, its deadline or a cancel. */
+    public final class Call {
+        private final Consumer<Result> done;
+        private final AtomicBoolean finished = new AtomicBoolean();
+        private volatile java.util.concurrent.Future<Answer> future;
+        private volatile ScheduledFuture<?> deadline;
+        private long started;
+
+        private Call(Consumer<Result> done) {
+            this.done = done;
+        }
+
+        /** Sends the attempt, under the provider's breaker and deadline. */
+        public void send(AsyncRequestProducer request) {
+            if (!breaker.tryAcquirePermission()) {
+                finish(new Result(null, io.github.resilience4j.circuitbreaker.CallNotPermittedException
+                        .createCallNotPermittedException(breaker)), false);
+                return;
+            }
+            started = System.nanoTime();
+            deadline = timer.schedule(() -> cut(new ProviderHttp.DeadlineExceeded(provider.name(),
+                    provider.timeout().toMillis())), provider.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            future = client.execute(request, new Reading(provider.maxResponseBytes()), null, new FutureCallback<>() {
+                @Override
+                public void completed(Answer answer) {
+                    finish(new Result(answer, null), true);
+                }
+
+                @Override
+                public void failed(Exception e) {
+                    // an answer past the limit ends the reading (and closes its connection) but is an answer
+                    finish(e instanceof AnswerTooLarge large ? new Result(large.answer, null) : new Result(null, e), true);
+                }
+
+                @Override
+                public void cancelled() {
+                    finish(new Result(null, new ProviderHttp.CallAbandoned(provider.name())), true);
+                }
+            });
+            if (finished.get()) {
+                future.cancel(true); // cancelled before it was sent
+            }
+        }
+
+        /** Ends the attempt now (its job's run was ended): the connection is closed, nothing more is read. */
+        public void cancel() {
+            cut(new ProviderHttp.CallAbandoned(provider.name()));
+        }
+
+        private void cut(Exception why) {
+            if (finish(new Result(null, why), true)) {
+                java.util.concurrent.Future<Answer> f = future;
+                if (f != null) {
+                    f.cancel(true); // closes the connection, whatever it was doing
+                }
+            }
+        }
+
+        private boolean finish(Result result, boolean counted) {
+            if (!finished.compareAndSet(false, true)) {
+                return false;
+            }
+            ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
+            if (counted) {
+                long nanos = System.nanoTime() - started;
+                if (result.failure() instanceof ProviderHttp.CallAbandoned) {
+                    breaker.releasePermission(); // a shutdown says nothing about the provider
+                } else if (result.failure() != null) {
+                    breaker.onError(nanos, TimeUnit.NANOSECONDS, result.failure());
+                } else if (result.answer().status() >= 500) {
+                    breaker.onError(nanos, TimeUnit.NANOSECONDS, new IOException("HTTP " + result.answer().status()));
+                } else {
+                    breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+                }
+            }
+            done.accept(result);
+            return true;
+        }
+    }
+
+    /** Raised by the reading to stop an answer past max-response-bytes; carries what was known of it. */
+    private static final class AnswerTooLarge extends IOException {
+        final Answer answer;
+
+        AnswerTooLarge(Answer answer) {
+            super("the answer is larger than allowed", null);
+            this.answer = answer;
+        }
+    }
+
+    /**
+     * Reads the answer into memory as it arrives, at most max-response-bytes; past that it stops, which
+     * closes the connection, and the call ends with an answer marked too large.
+     */
+    private static final class Reading implements AsyncResponseConsumer<Answer> {
+        private final long max;
+        private HttpResponse head;
+        private java.io.ByteArrayOutputStream body;
+        private FutureCallback<Answer> result;
+
+        Reading(long max) {
+            this.max = max;
+        }
+
+        @Override
+        public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
+                                    FutureCallback<Answer> resultCallback) throws IOException {
+            this.head = response;
+            this.result = resultCallback;
+            if (entity == null) {
+                resultCallback.completed(answer(new byte[0], false));
+                return;
+            }
+            long length = entity.getContentLength();
+            if (length > max) {
+                throw new AnswerTooLarge(answer(null, true));
+            }
+            body = new java.io.ByteArrayOutputStream((int) Math.max(256, Math.min(length, 64 * 1024)));
+        }
+
+        @Override
+        public void informationResponse(HttpResponse response, HttpContext context) {
+            // 1xx: not the answer
+        }
+
+        @Override
+        public void updateCapacity(CapacityChannel channel) throws IOException {
+            channel.update(Integer.MAX_VALUE);
+        }
+
+        @Override
+        public void consume(ByteBuffer src) throws IOException {
+            if (body.size() + (long) src.remaining() > max) {
+                body = null;
+                throw new AnswerTooLarge(answer(null, true));
+            }
+            byte[] chunk = new byte[src.remaining()];
+            src.get(chunk);
+            body.write(chunk, 0, chunk.length);
+        }
+
+        @Override
+        public void streamEnd(List<? extends Header> trailers) {
+            result.completed(answer(body.toByteArray(), false));
+            body = null;
+        }
+
+        @Override
+        public void failed(Exception cause) {
+            // reported through the request's callback
+        }
+
+        @Override
+        public void releaseResources() {
+            body = null;
+        }
+
+        private Answer answer(byte[] bytes, boolean tooLarge) {
+            return new Answer(head.getCode(), head.getReasonPhrase(), new ArrayList<>(List.of(head.getHeaders())), bytes,
+                    tooLarge);
+        }
+    }
+
+    @Override
+    public void start() {
+        client.start();
+    }
+
+    @Override
+    public void stop() {
+        client.close(CloseMode.GRACEFUL);
+        pool.close(CloseMode.GRACEFUL);
+    }
+
+    static ContentType contentType(String header) {
+        if (header == null || header.isBlank()) {
+            return ContentType.APPLICATION_OCTET_STREAM;
+        }
+        try {
+            return ContentType.parse(header);
+        } catch (RuntimeException e) {
+            return ContentType.APPLICATION_OCTET_STREAM;
+        }
+    }
+
+}
