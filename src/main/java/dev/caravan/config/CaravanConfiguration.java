@@ -117,8 +117,10 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 }
             }
         });
-        registry.bind("workerRegistry", new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight, hostName()));
-        registry.bind("claimPollStrategy", new ClaimPollStrategy(status));
+        dev.caravan.job.WorkerRegistry workers = new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight,
+                hostName(), Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
+        registry.bind("workerRegistry", workers);
+        registry.bind("claimPollStrategy", new ClaimPollStrategy(status, workers));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),
                 integer(props, "caravan.claim.initial-delay-ms"));
         registry.bind("claimScheduler", claimScheduler);
@@ -202,7 +204,18 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")).toMillis(),
                 bool(props, "caravan.db.debug-queries"),
                 Pooler.mode(text(props, "caravan.db.pooler")),
-                direct.isBlank() ? null : JdbcTarget.parse(direct, user, password));
+                direct.isBlank() ? null : JdbcTarget.parse(direct, user, password),
+                directProxy(text(props, "caravan.db.direct-proxy")));
+    }
+
+    /** DATABASE_DIRECT_PROXY: none (nothing may sit between Caravan and the server on the direct URL) or session. */
+    private static boolean directProxy(String value) {
+        return switch (value.isBlank() ? "none" : value.toLowerCase(java.util.Locale.ROOT)) {
+            case "none" -> false;
+            case "session" -> true;
+            default -> throw new StartupFailure("DATABASE_DIRECT_PROXY must be none or session (a proxy that keeps each"
+                    + " connection on one server, such as HAProxy), was '" + value + "'");
+        };
     }
 
     /**

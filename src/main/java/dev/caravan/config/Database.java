@@ -79,10 +79,8 @@ public final class Database implements Service {
         Pooler.Finding pooler = embedded != null ? new Pooler.Finding(false, "embedded")
                 : Pooler.find(settings.pooler(), target, (int) (settings.connectTimeoutMillis() / 1000));
         JdbcTarget direct = settings.direct();
-        if (direct != null && Pooler.probe(direct, (int) (settings.connectTimeoutMillis() / 1000)) != null) {
-            throw new StartupFailure("DATABASE_DIRECT_URL (" + direct.describe() + ") goes through a pooler or proxy too"
-                    + " (" + Pooler.probe(direct, (int) (settings.connectTimeoutMillis() / 1000)) + "): it must reach the"
-                    + " server itself, for the migrations and LISTEN");
+        if (direct != null) {
+            checkDirect(direct, settings);
         }
         if (pooler.transactionMode()) {
             LOG.info("Behind a transaction-mode pooler ({}): statements are not prepared by name; {}", pooler.why(),
@@ -112,7 +110,8 @@ public final class Database implements Service {
         config.setKeepaliveTime(Duration.ofMinutes(5).toMillis());
         // a connection found dead (terminated by an administrator, a restart, a failover) seldom dies
         // alone: the idle ones beside it are evicted too, so the next statements get fresh connections
-        // instead of each failing once on a dead one (which would cost a job its try)
+        // instead of each failing once on a dead one (which would cost a job its try); the same for a
+        // connection that finds its server read-only (an old primary after a failover)
         config.setExceptionOverride(new EvictIdleOnConnectionLoss());
         if (System.getProperty(ALIVE_BYPASS) == null) {
             System.setProperty(ALIVE_BYPASS, String.valueOf(Duration.ofSeconds(30).toMillis()));
@@ -240,6 +239,34 @@ public final class Database implements Service {
         }
     }
 
+    /**
+     * DATABASE_DIRECT_URL carries what needs a session (the migrations' lock, LISTEN): a transaction-mode
+     * pooler there would break them. One whose transactions were seen on several server backends is
+     * refused; one that only answers on another port than the server's is a proxy, which is fine when it
+     * keeps each connection on one server (HAProxy, a cloud load balancer in front of the primary): the
+     * operator says so with DATABASE_DIRECT_PROXY=session, as no probe can tell such a proxy from an idle
+     * pooler.
+     */
+    private static void checkDirect(JdbcTarget direct, DatabaseSettings settings) {
+        String seen = Pooler.probe(direct, (int) (settings.connectTimeoutMillis() / 1000));
+        if (seen == null) {
+            return;
+        }
+        boolean sessionsBroken = seen.startsWith(Pooler.SEVERAL_BACKENDS);
+        if (settings.directProxy() && !sessionsBroken) {
+            LOG.info("DATABASE_DIRECT_URL {} goes through a proxy ({}); DATABASE_DIRECT_PROXY=session says it keeps each"
+                    + " connection on one server, so migrations and LISTEN use it", direct.describe(), seen);
+            return;
+        }
+        throw new StartupFailure("DATABASE_DIRECT_URL (" + direct.describe() + ") does not reach the server itself (" + seen
+                + "), and the migrations and LISTEN need a session: "
+                + (sessionsBroken ? "it is a transaction-mode pooler; point DATABASE_DIRECT_URL at the server (or the"
+                        + " primary's address behind a proxy that keeps connections)"
+                        : "if it is a proxy that keeps each connection on one server (HAProxy, a TCP load balancer in front"
+                        + " of the primary), set DATABASE_DIRECT_PROXY=session; if it is a transaction-mode pooler, point"
+                        + " DATABASE_DIRECT_URL at the server itself"));
+    }
+
     /** Plain connections on the direct URL, opened when needed: LISTEN holds one, the migrations one. */
     private static DataSource directDataSource(JdbcTarget direct) {
         org.springframework.jdbc.datasource.DriverManagerDataSource ds =
@@ -266,11 +293,14 @@ public final class Database implements Service {
             HikariDataSource p = pool;
             long now = System.nanoTime();
             long last = lastEviction.get();
-            if (p != null && DatabaseFaults.isConnectionLost(e) && now - last > 1_000_000_000L
+            boolean notPrimary = DatabaseFaults.isNotPrimary(e);
+            if (p != null && (DatabaseFaults.isConnectionLost(e) || notPrimary) && now - last > 1_000_000_000L
                     && lastEviction.compareAndSet(last, now) && p.getHikariPoolMXBean() != null) {
                 p.getHikariPoolMXBean().softEvictConnections();
             }
-            return SQLExceptionOverride.Override.CONTINUE_EVICT;
+            // a connection to a server that is no longer the primary stays read-only: the next one a proxy
+            // (or a multi-host URL) opens may reach the new primary
+            return notPrimary ? SQLExceptionOverride.Override.MUST_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
         }
     }
 

@@ -21,6 +21,8 @@ import java.util.Set;
 public final class Pooler {
 
     private static final String PROBE = SqlResource.load("pooler_probe.sql");
+    /** How a probe's finding of a transaction-mode pooler begins: sessions demonstrably not kept. */
+    static final String SEVERAL_BACKENDS = "one connection's transactions ran on";
 
     /** DATABASE_POOLER. */
     public enum Mode { AUTO, TRANSACTION, SESSION, NONE }
@@ -79,7 +81,7 @@ public final class Pooler {
                 }
             }
             if (backends.size() > 1) {
-                return "one connection's transactions ran on " + backends.size() + " server backends";
+                return SEVERAL_BACKENDS + " " + backends.size() + " server backends";
             }
             int connected = port(target.jdbcUrl());
             if (serverPort != null && connected > 0 && serverPort != connected) {

@@ -47,17 +47,28 @@ public final class DatabaseFaults {
     }
 
     /**
+     * Whether the server answered that it is not the primary: a read-only transaction (25006), what an
+     * old primary coming back as a standby, or a standby a proxy still routes to, answers a write. The
+     * connection is no use for writes; another one may reach the new primary.
+     */
+    public static boolean isNotPrimary(SQLException e) {
+        return "25006".equals(e.getSQLState());
+    }
+
+    /**
      * SQLSTATEs of the database's trouble: class 08 (connection), 57P01-57P03 (admin or crash shutdown,
-     * cannot connect now), 53300 (too many connections), 40001/40P01 (serialization failure,
-     * deadlock), 26000 and 42P05 (a prepared statement missing or already there: a pooler in
-     * transaction mode), 22P03 (binary bind format: the same).
+     * cannot connect now: starting up, in recovery), 53300 (too many connections), 25006 (a read-only
+     * server: not the primary, during a failover), 40001/40P01 (serialization failure, deadlock), 26000
+     * and 42P05 (a prepared statement missing or already there: a pooler in transaction mode), 22P03
+     * (binary bind format: the same).
      */
     static boolean isDatabaseState(String state) {
         if (state == null) {
             return false;
         }
         return state.startsWith("08") || state.startsWith("57P0") || state.equals("53300") || state.equals("40001")
-                || state.equals("40P01") || state.equals("26000") || state.equals("42P05") || state.equals("22P03");
+                || state.equals("40P01") || state.equals("26000") || state.equals("42P05") || state.equals("22P03")
+                || state.equals("25006");
     }
 
     /**

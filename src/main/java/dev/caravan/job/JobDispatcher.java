@@ -60,6 +60,8 @@ public final class JobDispatcher implements Processor {
 
     private static final class Run {
         final Exchange exchange;
+        /** Set when shutdown ended the run (not when a route stopped the exchange itself, after a failure). */
+        volatile boolean abandoned;
         /** The thread inside the job's route now, if any (none while it waits on an async call or a delay). */
         final java.util.concurrent.atomic.AtomicReference<Thread> thread;
 
@@ -106,6 +108,7 @@ public final class JobDispatcher implements Processor {
         if (run == null) {
             return false;
         }
+        run.abandoned = true;
         run.exchange.setRouteStop(true);
         // a call that holds no thread (async-http) is cancelled through its exchange
         if (run.exchange.getProperty(CANCEL_CALL) instanceof Runnable cancel) {
@@ -164,7 +167,7 @@ public final class JobDispatcher implements Processor {
             runs.put(job.id(), run);
             // asynchronous: a successful job's route goes on, on thread caravan-completions, once
             // its row is committed, and this thread is free for the next job meanwhile
-            jobRun().process(exchange, doneSync -> finish(job, exchange, System.nanoTime() - started));
+            jobRun().process(exchange, doneSync -> finish(job, run, System.nanoTime() - started));
             run.leave();
         } catch (RuntimeException e) {
             LOG.error("Job {} could not be run ({}); it stays processing until the reaper returns it", job.id(), e.toString());
@@ -206,12 +209,13 @@ public final class JobDispatcher implements Processor {
     }
 
     /** The job's route has ended: count it, say what went wrong, and let the job go. */
-    private void finish(JobRow job, Exchange exchange, long nanos) {
+    private void finish(JobRow job, Run run, long nanos) {
+        Exchange exchange = run.exchange;
         try {
             runs.remove(job.id());
             release(exchange);
             record(job, exchange, nanos);
-            if (exchange.isRouteStop()) {
+            if (run.abandoned) {
                 LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
             } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",

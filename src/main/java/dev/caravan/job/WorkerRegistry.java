@@ -18,17 +18,25 @@ public final class WorkerRegistry {
     private static final String STARTED = SqlResource.load("worker_started.sql");
     private static final String ALIVE = SqlResource.load("worker_alive.sql");
     private static final String STOPPED = SqlResource.load("worker_stopped.sql");
+    private static final String RELEASE_LOST = SqlResource.load("release_lost_claims.sql");
 
     private final NamedParameterJdbcTemplate jdbc;
     private final WorkerSettings worker;
     private final InFlightRegistry inFlight;
     private final String host;
+    private final double gapSeconds;
 
-    public WorkerRegistry(DataSource dataSource, WorkerSettings worker, InFlightRegistry inFlight, String host) {
+    /**
+     * @param heartbeatInterval this worker's heartbeat interval: a heartbeat more than two of them after the
+     *                          last starts a new unbroken run (caravan_workers.beating_since)
+     */
+    public WorkerRegistry(DataSource dataSource, WorkerSettings worker, InFlightRegistry inFlight, String host,
+                          java.time.Duration heartbeatInterval) {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.worker = worker;
         this.inFlight = inFlight;
         this.host = host;
+        this.gapSeconds = 2.0 * heartbeatInterval.toMillis() / 1000.0;
     }
 
     /** At start-up, once the routes (and so the job types) are known. */
@@ -39,7 +47,7 @@ public final class WorkerRegistry {
     /** Every heartbeat interval; applies a pause or resume asked of this worker since (the console). */
     public void alive() {
         String asked = jdbc.queryForObject(ALIVE, params().addValue("inFlight", inFlight.size())
-                .addValue("paused", !inFlight.isClaiming()), String.class);
+                .addValue("paused", !inFlight.isClaiming()).addValue("gapSeconds", gapSeconds), String.class);
         if ("pause".equals(asked) && inFlight.isClaiming()) {
             LOG.info("Worker {} paused from the console: it claims no job until resumed", worker.workerId());
             inFlight.stopClaiming();
@@ -47,6 +55,21 @@ public final class WorkerRegistry {
             LOG.info("Worker {} resumed from the console", worker.workerId());
             inFlight.resumeClaiming();
         }
+    }
+
+    /**
+     * Hands back the jobs a claim of this worker committed but whose answer never came (release_lost_claims.sql);
+     * call it on the claim thread, between claims. Returns how many.
+     */
+    public int releaseLostClaims() {
+        String[] held = inFlight.claims().get("ids");
+        java.util.List<String> released = jdbc.queryForList(RELEASE_LOST, new MapSqlParameterSource()
+                .addValue("workerId", worker.workerId()).addValue("held", held), String.class);
+        if (!released.isEmpty()) {
+            LOG.warn("{} job(s) claimed by this worker were never received (the claim's answer was lost with its"
+                    + " connection); back to pending, no attempt spent: {}", released.size(), released);
+        }
+        return released.size();
     }
 
     /** On a clean stop, last: the row and any provider lease left. */
