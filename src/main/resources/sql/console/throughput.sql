@@ -1,5 +1,8 @@
--- The console's last hour: jobs finished per five minutes, completed and failed, from the table.
-SELECT date_bin(interval '5 minutes', completed_at, now() - interval '60 minutes') AS bucket,
+-- The console's last hour: jobs finished per five minutes, completed and failed, from the table. Each
+-- five minutes' place (slot 0 the oldest, 11 the newest) is counted here, against this statement's own
+-- now(), not the worker's clock: the two are never the same instant, and a bar placed by the other one
+-- lands a slot early.
+SELECT least(11, floor(extract(epoch FROM completed_at - (now() - interval '60 minutes')) / 300))::integer AS slot,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'failed') AS failed
   FROM job_queue

@@ -142,10 +142,8 @@ public final class ConsolePages {
         }
         StringBuilder svg = new StringBuilder("<svg id=hour class=chart viewBox=\"0 0 480 120\" role=img aria-label=\"")
                 .append(completed).append(" completed, ").append(failed).append(" failed in the last hour\">");
-        Instant start = Instant.now().minus(Duration.ofMinutes(60));
         for (Map<String, Object> b : buckets) {
-            Instant at = ((java.sql.Timestamp) b.get("bucket")).toInstant();
-            int slot = (int) Math.max(0, Math.min(11, Duration.between(start, at).toMinutes() / 5));
+            int slot = Math.max(0, Math.min(11, (int) number(b.get("slot"))));
             double ok = number(b.get("completed")) / max * 100;
             double bad = number(b.get("failed")) / max * 100;
             int x = slot * 40 + 4;
@@ -227,7 +225,9 @@ public final class ConsolePages {
                     .append("</td><td><a class=job href=\"/console/jobs/").append(esc(id)).append("\">").append(esc(r.get("job_name")))
                     .append("</a></td><td class=num>").append(r.get("attempts")).append(" / ").append((long) number(r.get("max_retries")) + 1)
                     .append("</td><td class=num>").append(age(Duration.between(((java.sql.Timestamp) r.get("created_at")).toInstant(), now)))
-                    .append("</td><td>").append(esc(r.get("error_code"))).append("</td><td>").append(esc(r.get("worker_id")))
+                    // a job that completed after failures is not at fault any more: its old error code is not shown
+                    .append("</td><td>").append("completed".equals(r.get("status")) ? "" : esc(r.get("error_code")))
+                    .append("</td><td>").append(esc(r.get("worker_id")))
                     .append("</td></tr>");
         }
         if (page.isEmpty()) {
@@ -287,7 +287,6 @@ public final class ConsolePages {
 
         List<Event> events = new ArrayList<>();
         event(events, r.get("created_at"), "created");
-        event(events, r.get("scheduled_at"), "due");
         List<JsonNode> attempts = new ArrayList<>();
         if (details != null) {
             details.path("history").forEach(attempts::add);
@@ -305,6 +304,8 @@ public final class ConsolePages {
                 event(events, a.path("at").asText(null), a.path("action").asText() + " by " + a.path("by").asText());
             }
         }
+        // the row keeps only the latest due time: after failures, that of the next attempt
+        event(events, r.get("scheduled_at"), attempts.isEmpty() ? "due" : "due again after attempt " + attempts.size());
         event(events, r.get("started_at"), "last attempt started");
         event(events, r.get("completed_at"), status.equals("completed") ? "completed" : "finished: " + status);
         event(events, r.get("dead_letter_at"), "dead-lettered");
@@ -340,7 +341,9 @@ public final class ConsolePages {
         }
         relations(h, "Depends on", "dependencies", tree(r.get("dependencies")));
         relations(h, "Waiting for it", "dependents", tree(r.get("dependents")));
-        return page(String.valueOf(r.get("job_name")), csrf, h.toString());
+        // a finished job's page does not move: it is not fetched again every five seconds
+        return page(String.valueOf(r.get("job_name")), csrf, h.toString(),
+                Set.of("completed", "failed", "cancelled").contains(status));
     }
 
     private static void relations(StringBuilder h, String title, String id, JsonNode jobs) {
@@ -444,7 +447,8 @@ public final class ConsolePages {
             h.append("<tr data-worker=\"").append(esc(id)).append("\"><td>").append(esc(id)).append("</td><td><span class=\"status ")
                     .append(!alive ? "failed\">gone" : paused ? "deferred\">paused" : "completed\">running").append("</span></td><td>")
                     .append(esc(w.get("host"))).append(" / ").append(w.get("pid")).append("</td><td>").append(esc(array(w.get("job_types"))))
-                    .append("</td><td>").append(esc(array(w.get("job_lanes")))).append("</td><td class=num>").append(w.get("in_flight"))
+                    .append("</td><td>").append(array(w.get("job_lanes")).isEmpty() ? "every lane" : esc(array(w.get("job_lanes"))))
+                    .append("</td><td class=num>").append(w.get("in_flight"))
                     .append(" of ").append(w.get("concurrency")).append("</td><td>")
                     .append(age(Duration.between(((java.sql.Timestamp) w.get("heartbeat_at")).toInstant(), now))).append(" ago</td><td>");
             if (alive) {
@@ -465,12 +469,18 @@ public final class ConsolePages {
     // ------------------------------------------------------------------ pieces
 
     private static String page(String title, String csrf, String main) {
+        return page(title, csrf, main, false);
+    }
+
+    /** @param still whether nothing on the page moves (the live refresh leaves it alone) */
+    private static String page(String title, String csrf, String main, boolean still) {
         String nav = csrf.isEmpty() ? "" : "<nav><a href=\"/console\">Queues</a> <a href=\"/console/jobs\">Jobs</a>"
                 + " <a href=\"/console/jobs?dead_lettered=true\">Dead letters</a> <a href=\"/console/workers\">Workers</a>"
                 + "<form method=post action=\"/console/logout\" class=logout>" + csrf(csrf) + "<button type=submit>Log out</button></form></nav>";
         return "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">"
                 + "<title>" + esc(title) + " · Caravan</title><link rel=stylesheet href=\"/console/console.css\">"
-                + "<script src=\"/console/live.js\" defer></script></head><body>" + nav + "<main id=live>" + main + "</main></body></html>";
+                + "<script src=\"/console/live.js\" defer></script></head><body>" + nav + "<main id=live" + (still ? " data-still" : "")
+                + ">" + main + "</main></body></html>";
     }
 
     private static String hidden(ConsoleFilter filter) {

@@ -11,7 +11,6 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,7 +168,8 @@ public final class Schedules {
         }
         ZoneId zone;
         try {
-            zone = f.get("zone") == null ? ZoneOffset.UTC : ZoneId.of(String.valueOf(f.get("zone")));
+            // "UTC", as the README and the API say it, not the offset's id "Z"
+            zone = f.get("zone") == null ? ZoneId.of("UTC") : ZoneId.of(String.valueOf(f.get("zone")));
         } catch (DateTimeException e) {
             throw new StartupFailure(where + "unknown time zone '" + f.get("zone") + "' (an IANA name such as Europe/Berlin)");
         }
@@ -315,6 +315,11 @@ public final class Schedules {
     /** After enqueue_scheduled_job: the tick is done (by this worker or another one). */
     public void enqueued(Tick tick, Map<String, Object> row) {
         State state = states.get(tick.schedule());
+        if (row != null && Boolean.TRUE.equals(row.get("early"))) {
+            // not due by the database's clock yet: this worker's clock is ahead; the tick is tried again
+            LOG.debug("Schedule {}: the tick at {} is not due yet by the database's clock", tick.schedule(), tick.tick());
+            return;
+        }
         Instant done = max(Instant.parse(tick.tick()), row == null ? null : instant(row.get("last_tick")));
         state.lastDone = max(state.lastDone, done);
         if (row != null && Boolean.TRUE.equals(row.get("created"))) {

@@ -17,16 +17,25 @@ class ClaimFilterIT {
     @Test
     void workerClaimsOnlyItsTypesAndLanes() {
         Db db = Db.fresh();
+        UUID inLane;
+        UUID noLane;
+        UUID otherLane;
+        UUID otherType;
         try (CaravanInstance registrar = CaravanInstance.start(db, Map.of("caravan.worker.job-types", "audit_cleanup"))) {
-            // registers every test type; claims nothing of them
+            // registers every test type; claims nothing of them, though they wait while it polls
+            inLane = db.insert("test_noop", "lane_a", "{}", "");
+            noLane = db.insert("test_noop", "{}");
+            otherLane = db.insert("test_noop", "lane_b", "{}", "");
+            otherType = db.insert("test_sleep", "lane_a", "{\"sleep_ms\": 1}", "");
+            java.time.Instant inserted = java.time.Instant.now();
+            WorkerStatus status = registrar.bean("workerStatus", WorkerStatus.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> status.lastPoll() != null
+                    && status.lastPoll().isAfter(inserted.plusMillis(200)));
+            assertThat(db.count("SELECT count(*) FROM job_queue WHERE status = 'pending'")).as("the registrar took none")
+                    .isEqualTo(4);
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-        UUID inLane = db.insert("test_noop", "lane_a", "{}", "");
-        UUID noLane = db.insert("test_noop", "{}");
-        UUID otherLane = db.insert("test_noop", "lane_b", "{}", "");
-        UUID otherType = db.insert("test_sleep", "lane_a", "{\"sleep_ms\": 1}", "");
-        assertThat(db.count("SELECT count(*) FROM job_queue WHERE status = 'pending'")).as("the registrar took none").isEqualTo(4);
 
         try (CaravanInstance picky = CaravanInstance.start(db, Map.of(
                 "caravan.worker.job-types", "test_noop", "caravan.worker.job-lanes", "lane_a"))) {

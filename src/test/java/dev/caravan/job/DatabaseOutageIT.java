@@ -29,7 +29,11 @@ class DatabaseOutageIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(db.status(running)));
 
             server.close();
-            Thread.sleep(3000); // the job finishes while the database is down; the claim poll fails meanwhile
+            // the job's run ends while the database is down: its completion waits for it, unwritten
+            InFlightRegistry inFlight = caravan.bean("inFlight", InFlightRegistry.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> inFlight.size() == 1 && inFlight.running().isEmpty());
+            WorkerStatus status = caravan.bean("workerStatus", WorkerStatus.class);
+            await().atMost(Duration.ofSeconds(30)).until(() -> status.lastPollError() != null);
             server = start(dataDir, port);
 
             await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(db.status(running)));

@@ -126,7 +126,9 @@ class SchedulesIT {
             first.kill();
             downFrom = Instant.now();
         }
-        await().pollDelay(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(9)).until(() -> true);   // every worker down
+        // every worker down until eight ticks have gone by unseen, by the database's clock (the one ticks are judged on)
+        await().atMost(Duration.ofSeconds(30)).until(() -> db.count("SELECT count(*) FROM job_schedules"
+                + " WHERE name = 'skip-missed' AND last_tick < now() - interval '8 seconds'") == 1);
         try (JarProcess second = JarProcess.start("catch-up-2", worker(db, routes, "second", grace))) {
             second.awaitOutput("Schedule skip-missed", Duration.ofSeconds(90));
             Instant up = Instant.now();
@@ -157,6 +159,37 @@ class SchedulesIT {
     }
 
     @Test
+    void aTickIsDueByTheDatabasesClockNotByAWorkerWhoseClockRunsAhead() {
+        Db db = Db.migrated();
+        db.update("INSERT INTO job_types (job_type, registered_by) VALUES ('skew_test', 'test')");
+        db.update("INSERT INTO job_schedules (name, cron, zone, job_type, catch_up, enabled) VALUES"
+                + " ('every-second', '* * * * * *', 'UTC', 'skew_test', 'last', true)");
+        String call = "SELECT job_id, created, last_tick, early FROM enqueue_scheduled_job('every-second', ?::timestamptz,"
+                + " 'skew_test', 'tick', '{}'::jsonb, 'standard', 5, NULL, 3)";
+        // a worker 12 s ahead asks for the tick it believes due: refused as early, nothing moved
+        String ahead = db.text("SELECT date_trunc('second', now() + interval '12 seconds')::text");
+        Map<String, Object> early = db.rows(call, ahead).get(0);
+        assertThat(early).containsEntry("early", true).containsEntry("created", false);
+        assertThat(early.get("last_tick")).as("last_tick stays where the correct workers left it").isNull();
+        // the correct workers' ticks, earlier, are still enqueued
+        String onTime = db.text("SELECT date_trunc('second', now() - interval '1 second')::text");
+        assertThat(db.rows(call, onTime).get(0)).containsEntry("created", true).containsEntry("early", false);
+        assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_type = 'skew_test'")).isEqualTo(1);
+    }
+
+    @Test
+    void aScheduleWithoutAZoneRunsInUtcAndSaysSo(@TempDir Path routes) throws Exception {
+        Files.writeString(routes.resolve("utc.schedules.yaml"), """
+                - schedule: {name: nightly-utc, cron: "0 3 * * *", job_type: audit_cleanup}
+                """);
+        Db db = Db.fresh();
+        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of("caravan.worker.job-types", "audit_cleanup"),
+                routes, "audit_cleanup")) {
+            assertThat(db.text("SELECT zone FROM job_schedules WHERE name = 'nightly-utc'")).isEqualTo("UTC");
+        }
+    }
+
+    @Test
     void aBadScheduleStopsStartUpNamingTheFileTheScheduleAndTheProblem(@TempDir Path routes) throws Exception {
         Db db = Db.migrated();
         Path file = routes.resolve("bad.schedules.yaml");
@@ -173,6 +206,9 @@ class SchedulesIT {
                 assertThat(jar.process().exitValue()).isEqualTo(1);
                 String line = jar.output().lines().filter(l -> l.contains("Caravan cannot start")).findFirst().orElse(jar.output());
                 assertThat(line).contains("Schedule 'nightly' in " + file).contains(c.getValue());
+                // one line, as for every other start-up Caravan refuses: no second report, no stack trace
+                assertThat(jar.output().lines().filter(l -> l.contains(" ERROR ")).toList()).as(c.getKey()).hasSize(1);
+                assertThat(jar.output()).as(c.getKey()).doesNotContain("\tat ").doesNotContain("StartupFailure:");
             }
         }
     }
