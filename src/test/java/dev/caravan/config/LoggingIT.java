@@ -56,6 +56,16 @@ class LoggingIT {
             assertThat(mdc.get("jobType").asText()).isEqualTo("test_fail");
             assertThat(mdc.get("workerId").asText()).isEqualTo("log-worker");
             assertThat(sqlWithTiming).as("DEBUG_QUERIES logged a statement with its time").isTrue();
+            // a line whose text has values: the template in message, the values in formattedMessage
+            JsonNode slots = null;
+            for (String line : jar.output().split("\n")) {
+                if (line.startsWith("{") && line.contains("Jobs run on")) {
+                    slots = json.readTree(line);
+                }
+            }
+            assertThat(slots).isNotNull();
+            assertThat(slots.path("message").asText()).isEqualTo("Jobs run on {} ({} slots)");
+            assertThat(slots.path("formattedMessage").asText()).matches("Jobs run on .+ \\(\\d+ slots\\)");
 
             // after a completion batch commits, the rest of job-complete runs on thread caravan-completions:
             // its lines (here: the claim was lost, the job having been cancelled) carry the job's ids too
