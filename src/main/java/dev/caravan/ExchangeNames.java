@@ -45,6 +45,13 @@ public final class ExchangeNames {
     /** The failure's plan ({@code FailurePlan}): retry, snooze or dead-letter, set by job-fail. */
     public static final String FAILURE = "failure";
 
+    // Variables of a provider call.
+
+    /** Set by a pipeline before direct:enrich-llm (optional): its own list of language models, "provider[:model],...". */
+    public static final String LLM_PROVIDERS = "llmProviders";
+    /** The address of a JSON provider's call, set by ProviderRequests.prepare for route provider-&lt;name&gt;. */
+    public static final String PROVIDER_URL = "providerUrl";
+
     // Variables of an API or console request.
 
     /** Who acted (a job's error_details.actions): "API", "console (key …)". */
@@ -54,7 +61,8 @@ public final class ExchangeNames {
 
     public static final List<String> PROPERTIES = List.of(JOB, JOB_ID, JOB_TYPE, JOB_LANE, JOB_NAME, JOB_GROUP, ATTEMPT,
             CORRELATION_ID, CLAIM_WORKER_ID, CLAIMED_AT, OUTPUT_FILES);
-    public static final List<String> VARIABLES = List.of(RESULT_JSON, OUTPUT_FILE_PATHS, COMPLETED, FAILURE, ACTOR, CSRF);
+    public static final List<String> VARIABLES = List.of(RESULT_JSON, OUTPUT_FILE_PATHS, COMPLETED, FAILURE, LLM_PROVIDERS,
+            PROVIDER_URL, ACTOR, CSRF);
 
     private ExchangeNames() {
     }

@@ -109,6 +109,16 @@ public final class CaravanBootstrap {
                 m.getCamelContext().getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class)
                         .addModelLifecycleStrategy(new SyncDelays());
             }
+
+            @Override
+            public void afterConfigure(BaseMainSupport m) {
+                // the routes are loaded: each provider without a route of its own gets one from its template
+                try {
+                    ProviderConfiguration.instantiateRoutes(m.getCamelContext());
+                } catch (Exception e) {
+                    throw new StartupFailure("Cannot make the providers' routes from template provider-http: " + e.getMessage());
+                }
+            }
         });
         return main;
     }

@@ -2,30 +2,42 @@ package dev.caravan.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
 import dev.caravan.enrich.DocumentSource;
 import dev.caravan.job.Interruptions;
 import dev.caravan.outbound.OutboundPolicy;
+import dev.caravan.provider.AnthropicMessages;
 import dev.caravan.provider.AsyncHttpComponent;
 import dev.caravan.provider.AsyncProviderHttp;
 import dev.caravan.provider.ChatCompletions;
 import dev.caravan.provider.FollowUps;
 import dev.caravan.provider.GoogleVision;
+import dev.caravan.provider.LanguageModel;
+import dev.caravan.provider.LanguageModels;
 import dev.caravan.provider.PdfGateway;
+import dev.caravan.provider.Protocol;
 import dev.caravan.provider.Provider;
 import dev.caravan.provider.ProviderAnswers;
 import dev.caravan.provider.ProviderHttp;
 import dev.caravan.provider.ProviderLimits;
 import dev.caravan.provider.ProviderMeters;
+import dev.caravan.provider.ProviderRequests;
 import dev.caravan.provider.Providers;
 import dev.caravan.provider.Webhooks;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.CamelContext;
+import org.apache.camel.model.Model;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 
@@ -34,8 +46,19 @@ import static dev.caravan.config.CaravanConfiguration.integer;
 import static dev.caravan.config.CaravanConfiguration.list;
 import static dev.caravan.config.CaravanConfiguration.text;
 
-/** Binds the beans of the enrichment pipelines: documents, providers, and each provider's mapping. */
+/**
+ * Binds the beans of the enrichment pipelines: documents, providers, and each provider's mapping.
+ * Providers are configuration: the four built in (google-vision, openai, gateway, webhook) and the
+ * language models named in caravan.providers.extra (CARAVAN_PROVIDERS), each read from
+ * caravan.providers.&lt;name&gt;.*; a setting a provider leaves unset comes from
+ * caravan.provider-defaults.&lt;protocol&gt;.*, then caravan.provider-defaults.*. Each provider spoken to
+ * as JSON over HTTP gets its route from the route template provider-http ({@link #instantiateRoutes}).
+ */
 final class ProviderConfiguration {
+
+    static final List<String> BUILT_IN = List.of("google-vision", "openai", "gateway", "webhook");
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,40}");
+    private static final List<String> AUTH_STYLES = List.of("bearer", "api-key", "x-api-key", "x-goog-api-key", "none");
 
     private ProviderConfiguration() {
     }
@@ -44,18 +67,20 @@ final class ProviderConfiguration {
                           Duration heartbeatTimeout, int concurrency, Interruptions interruptions,
                           AsyncHttpComponent.Continuation continuation) throws Exception {
         Registry registry = context.getRegistry();
-        Provider vision = provider(props, "google-vision", "GOOGLE_CLOUD_API_KEY", "base-url", "api-key", true);
-        Provider openai = provider(props, "openai", "OPENAI_API_KEY", "base-url", "api-key",
-                !text(props, "caravan.providers.openai.auth-style").equals("none"));
-        Provider gateway = provider(props, "gateway", "GATEWAY_URL", "url", null, false);
-        Provider webhook = provider(props, "webhook", "WEBHOOK_SECRET", null, "secret", true);
+        List<Provider> all = new ArrayList<>();
+        for (String name : names(props)) {
+            all.add(provider(props, name));
+        }
+        Provider vision = all.get(0);
+        Provider gateway = all.get(2);
+        Provider webhook = all.get(3);
         ProviderMeters meters = new ProviderMeters(context);
-        Providers providers = new Providers(List.of(vision, openai, gateway, webhook), meters);
+        Providers providers = new Providers(all, meters);
         registry.bind("providers", providers);
         registry.bind("providerLimits", new ProviderLimits(providers, meters, dataSource, workerId, heartbeatTimeout));
         registry.bind("providerAnswers", new ProviderAnswers(providers, meters));
+        registry.bind("providerRequests", new ProviderRequests(providers));
 
-        // each provider's HTTP client: a pool as large as its calls in flight may be, and a deadline per attempt
         ScheduledExecutorService deadlines = context.getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(providers, "caravan-provider-deadlines");
         if (deadlines instanceof ScheduledThreadPoolExecutor pool) {
@@ -64,23 +89,27 @@ final class ProviderConfiguration {
         // a webhook's address comes with its job, so from whoever may submit jobs: checked (OUTBOUND_ALLOW)
         OutboundPolicy outbound = new OutboundPolicy(list(text(props, "caravan.outbound.allow")));
         registry.bind("outboundPolicy", outbound);
-        for (Provider p : List.of(vision, openai, gateway, webhook)) {
+        // the gateway streams documents and the webhook pins the addresses it checked: camel-http's
+        // blocking client, configured per provider (route option httpClientConfigurer: "#gatewayHttp")
+        for (Provider p : List.of(gateway, webhook)) {
             ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines, interruptions,
                     p == webhook ? outbound : null);
             context.addService(http, true);
             registry.bind(httpBean(p.name()), http);
-            providers.http(http);
+            providers.connections(p.name(), http.connections());
         }
         // the model and OCR calls, which wait longest at the highest concurrency, hold no thread while
-        // they wait (route step async-http:); the gateway streams documents and the webhook pins the
-        // addresses it checked, so they keep camel-http's blocking client
-        java.util.Map<String, AsyncProviderHttp> async = new java.util.LinkedHashMap<>();
-        for (Provider p : List.of(vision, openai)) {
-            String prefix = "caravan.providers." + p.name() + ".";
-            AsyncProviderHttp http = new AsyncProviderHttp(p, connections(p, concurrency), deadlines,
-                    optionalInt(props, prefix + "circuit-window"), optionalInt(props, prefix + "circuit-min-calls"));
-            context.addService(http, true);
-            async.put(p.name(), http);
+        // they wait (route template provider-http, step async-http:)
+        Map<String, AsyncProviderHttp> async = new LinkedHashMap<>();
+        for (Provider p : all) {
+            if (p.protocol().httpJson()) {
+                AsyncProviderHttp http = new AsyncProviderHttp(p, connections(p, concurrency), deadlines,
+                        number(props, p.name(), p.protocol(), "circuit-window"),
+                        number(props, p.name(), p.protocol(), "circuit-min-calls"));
+                context.addService(http, true);
+                async.put(p.name(), http);
+                providers.connections(p.name(), http.connections());
+            }
         }
         context.addComponent("async-http", new AsyncHttpComponent(async, continuation));
 
@@ -89,15 +118,14 @@ final class ProviderConfiguration {
                 Set.copyOf(list(text(props, "caravan.api.upload.allowed-types") + "," + text(props, "caravan.pipelines.ocr-types"))),
                 Duration.ofMillis(integer(props, "caravan.documents.download-timeout-ms")), outbound));
         registry.bind("googleVision", new GoogleVision(vision, integer(props, "caravan.providers.google-vision.max-pages")));
-        registry.bind("llm", new ChatCompletions(openai, new ChatCompletions.Settings(
-                text(props, "caravan.providers.openai.model"),
-                text(props, "caravan.providers.openai.complex-model"),
-                text(props, "caravan.providers.openai.prompts"),
-                text(props, "caravan.providers.openai.response-format"),
-                text(props, "caravan.providers.openai.max-tokens-field"),
-                integer(props, "caravan.providers.openai.max-tokens"),
-                bool(props, "caravan.providers.openai.send-images"),
-                integer(props, "caravan.providers.openai.max-ocr-chars")), context));
+        Map<String, LanguageModel> models = new LinkedHashMap<>();
+        for (Provider p : all) {
+            if (p.protocol().llm()) {
+                models.put(p.name(), languageModel(props, p, context));
+            }
+        }
+        registry.bind("llm", new LanguageModels(models, key -> text(props, key), bool(props, "caravan.llm.payload-choice"),
+                name -> async.get(name).breaker().getState() == CircuitBreaker.State.OPEN));
         registry.bind("pdfGateway", new PdfGateway(gateway, Path.of(text(props, "caravan.results.dir")),
                 text(props, "caravan.providers.gateway.default-mapping")));
         registry.bind("webhooks", new Webhooks(webhook));
@@ -105,20 +133,143 @@ final class ProviderConfiguration {
         return providers;
     }
 
-    private static Provider provider(PropertiesComponent props, String name, String setting, String urlKey,
-                                     String secretKey, boolean secretRequired) {
-        String prefix = "caravan.providers." + name + ".";
-        return new Provider(name, setting,
-                urlKey == null ? "" : text(props, prefix + urlKey),
-                secretKey == null ? "" : text(props, prefix + secretKey),
-                secretRequired,
-                Duration.ofMillis(integer(props, prefix + "timeout-ms")),
-                Long.parseLong(text(props, prefix + "max-response-bytes")),
-                optionalInt(props, prefix + "calls-per-period"),
-                Duration.ofMillis(Math.max(1, optionalInt(props, prefix + "period-ms"))),
-                optionalInt(props, prefix + "max-concurrent"),
-                Duration.ofMillis(optionalInt(props, prefix + "max-wait-ms")),
-                Duration.ofSeconds(optionalInt(props, prefix + "circuit-open-seconds")));
+    /** The providers' names: the built-in ones, then caravan.providers.extra (CARAVAN_PROVIDERS). */
+    static List<String> names(PropertiesComponent props) {
+        List<String> names = new ArrayList<>(BUILT_IN);
+        for (String extra : list(text(props, "caravan.providers.extra"))) {
+            if (!NAME.matcher(extra).matches()) {
+                throw new StartupFailure("CARAVAN_PROVIDERS (caravan.providers.extra): '" + extra
+                        + "' is not a provider name (lower-case letters, digits and dashes, starting with a letter)");
+            }
+            if (names.contains(extra)) {
+                throw new StartupFailure("CARAVAN_PROVIDERS (caravan.providers.extra) names '" + extra + "' twice"
+                        + (BUILT_IN.contains(extra) ? " (it is built in)" : ""));
+            }
+            names.add(extra);
+        }
+        return names;
+    }
+
+    /**
+     * Where a provider's setting is read: its own property, else its protocol's default, else every
+     * provider's default; its own property's name when none is set.
+     */
+    static String setting(PropertiesComponent props, String name, Protocol protocol, String key) {
+        for (String at : List.of("caravan.providers." + name + "." + key,
+                "caravan.provider-defaults." + protocol.id() + "." + key, "caravan.provider-defaults." + key)) {
+            if (!text(props, at).isEmpty()) {
+                return at;
+            }
+        }
+        return "caravan.providers." + name + "." + key;
+    }
+
+    private static String value(PropertiesComponent props, String name, Protocol protocol, String key) {
+        return text(props, setting(props, name, protocol, key));
+    }
+
+    private static int number(PropertiesComponent props, String name, Protocol protocol, String key) {
+        String at = setting(props, name, protocol, key);
+        return text(props, at).isEmpty() ? 0 : integer(props, at);
+    }
+
+    static Provider provider(PropertiesComponent props, String name) {
+        Protocol protocol;
+        String declared = text(props, "caravan.providers." + name + ".protocol");
+        try {
+            protocol = declared.isEmpty() ? Protocol.builtIn(name) : Protocol.of(declared);
+        } catch (IllegalArgumentException e) {
+            throw new StartupFailure("caravan.providers." + name + ".protocol: " + e.getMessage());
+        }
+        Protocol builtIn = Protocol.builtIn(name);
+        if (BUILT_IN.contains(name) ? (builtIn.llm() ? !protocol.llm() : protocol != builtIn) : !protocol.llm()) {
+            throw new StartupFailure("caravan.providers." + name + ".protocol: " + protocol.id() + " is not possible here: "
+                    + "an added provider is a language model (chat-completions or anthropic-messages), and Google Vision, "
+                    + "the gateway and the webhook are built in once");
+        }
+        String urlKey = protocol == Protocol.PDF_GATEWAY ? "url" : "base-url";
+        String secretKey = protocol == Protocol.WEBHOOK ? "secret" : "api-key";
+        String authStyle = protocol.httpJson() ? value(props, name, protocol, "auth-style") : "none";
+        if (authStyle.isEmpty()) {
+            authStyle = protocol.defaultAuthStyle();
+        }
+        if (!AUTH_STYLES.contains(authStyle)) {
+            throw new StartupFailure("caravan.providers." + name + ".auth-style must be one of " + AUTH_STYLES + ", was '"
+                    + authStyle + "'");
+        }
+        String baseUrl = protocol == Protocol.WEBHOOK ? "" : value(props, name, protocol, urlKey);
+        String secret = protocol == Protocol.PDF_GATEWAY ? "" : value(props, name, protocol, secretKey);
+        boolean secretRequired = protocol == Protocol.WEBHOOK || (protocol.httpJson() && !authStyle.equals("none"));
+        String setting = switch (name) {
+            case "google-vision" -> "GOOGLE_CLOUD_API_KEY";
+            case "openai" -> "OPENAI_API_KEY";
+            case "gateway" -> "GATEWAY_URL";
+            case "webhook" -> "WEBHOOK_SECRET";
+            default -> {
+                String key = baseUrl.isBlank() ? urlKey : secretKey;
+                yield envName(name, key) + " (caravan.providers." + name + "." + key + ")";
+            }
+        };
+        return new Provider(name, setting, baseUrl, secret, secretRequired,
+                Duration.ofMillis(number(props, name, protocol, "timeout-ms")),
+                Long.parseLong(value(props, name, protocol, "max-response-bytes")),
+                number(props, name, protocol, "calls-per-period"),
+                Duration.ofMillis(Math.max(1, number(props, name, protocol, "period-ms"))),
+                number(props, name, protocol, "max-concurrent"),
+                Duration.ofMillis(number(props, name, protocol, "max-wait-ms")),
+                Duration.ofSeconds(number(props, name, protocol, "circuit-open-seconds")),
+                protocol,
+                protocol.llm() ? number(props, name, protocol, "tokens-per-period") : 0,
+                authStyle,
+                protocol.httpJson() ? value(props, name, protocol, "api-version") : "");
+    }
+
+    /** The environment variable of a provider's setting: caravan.providers.my-llm.api-key is CARAVAN_PROVIDERS_MY_LLM_API_KEY. */
+    static String envName(String provider, String key) {
+        return ("caravan.providers." + provider + "." + key).toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static LanguageModel languageModel(PropertiesComponent props, Provider p, CamelContext context) {
+        String name = p.name();
+        Protocol protocol = p.protocol();
+        if (protocol == Protocol.ANTHROPIC_MESSAGES) {
+            return new AnthropicMessages(p, new AnthropicMessages.Settings(
+                    value(props, name, protocol, "model"),
+                    value(props, name, protocol, "complex-model"),
+                    value(props, name, protocol, "prompts"),
+                    value(props, name, protocol, "response-format"),
+                    number(props, name, protocol, "max-tokens"),
+                    Boolean.parseBoolean(value(props, name, protocol, "send-images")),
+                    number(props, name, protocol, "max-ocr-chars")), context);
+        }
+        return new ChatCompletions(p, new ChatCompletions.Settings(
+                value(props, name, protocol, "model"),
+                value(props, name, protocol, "complex-model"),
+                value(props, name, protocol, "prompts"),
+                value(props, name, protocol, "response-format"),
+                value(props, name, protocol, "max-tokens-field"),
+                number(props, name, protocol, "max-tokens"),
+                Boolean.parseBoolean(value(props, name, protocol, "send-images")),
+                number(props, name, protocol, "max-ocr-chars")), context);
+    }
+
+    /**
+     * Gives each provider spoken to as JSON over HTTP its route, direct:provider-&lt;name&gt;, made from
+     * the route template provider-http, unless a route of that id is there already (an operator's
+     * own). Runs once the routes are loaded, before they start.
+     */
+    static void instantiateRoutes(CamelContext context) throws Exception {
+        Providers providers = context.getRegistry().lookupByNameAndType("providers", Providers.class);
+        Model model = context.getCamelContextExtension().getContextPlugin(Model.class);
+        if (providers == null || model.getRouteTemplateDefinition("provider-http") == null) {
+            return;
+        }
+        for (Provider p : providers.all()) {
+            String routeId = "provider-" + p.name();
+            if (p.protocol().httpJson() && model.getRouteDefinition(routeId) == null) {
+                model.addRouteFromTemplate(routeId, "provider-http", Map.of("provider", p.name()));
+            }
+        }
     }
 
     /**
@@ -142,9 +293,5 @@ final class ProviderConfiguration {
             }
         }
         return name.append("Http").toString();
-    }
-
-    private static int optionalInt(PropertiesComponent props, String key) {
-        return text(props, key).isEmpty() ? 0 : integer(props, key);
     }
 }

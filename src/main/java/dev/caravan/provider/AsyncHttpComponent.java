@@ -1,7 +1,6 @@
 package dev.caravan.provider;
 
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.caravan.ExchangeNames;
@@ -182,7 +181,8 @@ public final class AsyncHttpComponent extends DefaultComponent {
             // the request's headers (its key among them) do not stay on the message; Camel's own stay (the
             // redelivery counter is one of them)
             out.getHeaders().keySet().removeIf(name -> !name.regionMatches(true, 0, "Camel", 0, 5));
-            Map<String, String> headers = new LinkedHashMap<>();
+            // looked up by name whatever its case (Anthropic sends retry-after, others Retry-After)
+            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (Header h : a.headers()) {
                 headers.put(h.getName(), h.getValue());
                 out.setHeader(h.getName(), h.getValue());

@@ -22,14 +22,15 @@ import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 
 /**
- * Any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp
- * server). The prompts are resource files an operator can edit ({@code <prompts>/<job_type>-system.md},
- * {@code -user.md}, {@code -schema.json}); the answer must be JSON, and the ways it can fail to be
- * (truncated, refused, empty, not JSON) are distinct, named errors carrying the seed's details.
+ * Any OpenAI-compatible Chat Completions endpoint (OpenAI, Azure OpenAI, Mistral, Ollama, vLLM,
+ * llama.cpp server): protocol chat-completions. The prompts are resource files an operator can edit
+ * ({@code <prompts>/<job_type>-system.md}, {@code -user.md}, {@code -schema.json}); the answer must be
+ * JSON, and the ways it can fail to be (truncated, refused, empty, not JSON) are distinct, named errors
+ * carrying the seed's details.
  */
-public final class ChatCompletions {
+public final class ChatCompletions implements LanguageModel {
 
-    /** The settings of caravan.providers.openai.* that shape a request. */
+    /** The settings of caravan.providers.&lt;name&gt;.* that shape a request. */
     public record Settings(String model, String complexModel, String promptsLocation, String responseFormat,
                            String maxTokensField, int maxTokens, boolean sendImages, int maxOcrChars) {
     }
@@ -37,34 +38,34 @@ public final class ChatCompletions {
     private final ObjectMapper json = Json.mapper();
     private final Provider provider;
     private final Settings settings;
-    private final CamelContext context;
-    private final Map<String, Prompt> prompts = new ConcurrentHashMap<>();
+    private final Prompts prompts;
 
     public ChatCompletions(Provider provider, Settings settings, CamelContext context) {
         this.provider = provider;
         this.settings = settings;
-        this.context = context;
+        this.prompts = new Prompts(settings.promptsLocation(), "caravan.providers." + provider.name() + ".prompts", context);
+    }
+
+    @Override
+    public Provider provider() {
+        return provider;
     }
 
     /**
      * The request for one job: the system prompt, the user prompt filled with the OCR text, and the
-     * page image when the document is an image and images are enabled: a JSON string, or, with an
-     * image, an HttpEntity that streams it.
+     * page image when the document is an image and images are enabled.
      */
-    public Object request(String jobType, String lane, Map<String, Object> payload, Document document, Object ocr)
-            throws IOException {
-        String ocrText = ocrText(payload, ocr);
-        boolean cut = ocrText.length() > settings.maxOcrChars();
-        String user = prompt(jobType + "-user.md")
-                .replace("{{ocr_text}}", cut ? ocrText.substring(0, settings.maxOcrChars()) + "\n[OCR text cut here]" : ocrText)
-                .replace("{{file_name}}", document == null ? "" : document.name())
-                .replace("{{mime_type}}", document == null ? "" : document.mimeType());
+    @Override
+    public Request request(String jobType, String lane, Map<String, Object> payload, Document document, Object ocr,
+                           String chosenModel) throws IOException {
+        String user = userPrompt(prompts, jobType, payload, document, ocr, settings.maxOcrChars());
         ObjectNode body = json.createObjectNode();
-        String model = "ai_queue_complex".equals(lane) && !settings.complexModel().isBlank()
-                ? settings.complexModel() : settings.model();
+        String model = chosenModel != null ? chosenModel
+                : "ai_queue_complex".equals(lane) && !settings.complexModel().isBlank() ? settings.complexModel() : settings.model();
         body.put("model", model);
         ArrayNode messages = body.putArray("messages");
-        messages.addObject().put("role", "system").put("content", prompt(jobType + "-system.md"));
+        String system = prompts.text(jobType + "-system.md");
+        messages.addObject().put("role", "system").put("content", system);
         ObjectNode userMessage = messages.addObject().put("role", "user");
         boolean image = settings.sendImages() && document != null && document.mimeType().startsWith("image/");
         if (image) {
@@ -80,19 +81,33 @@ public final class ChatCompletions {
                 ObjectNode schema = body.putObject("response_format").put("type", "json_schema").putObject("json_schema");
                 schema.put("name", jobType);
                 schema.put("strict", true);
-                schema.set("schema", json.readTree(prompt(jobType + "-schema.json")));
+                schema.set("schema", json.readTree(prompts.text(jobType + "-schema.json")));
             }
             case "json_object" -> body.putObject("response_format").put("type", "json_object");
             default -> {
                 // the endpoint has no structured output: the prompt alone asks for JSON
             }
         }
+        String text = json.writeValueAsString(body);
+        long tokens = text.length() / 4 + (image ? IMAGE_TOKENS : 0) + settings.maxTokens();
         // an image is streamed into the body as it is sent, not held as base64 text
-        return image ? new DocumentJson(body, "data:" + document.mimeType() + ";base64,", document)
-                : json.writeValueAsString(body);
+        return new Request(image ? new DocumentJson(body, "data:" + document.mimeType() + ";base64,", document) : text,
+                model, tokens);
+    }
+
+    /** The user prompt of a job: the file, with the OCR text (cut at maxOcrChars) and the document's name and type. */
+    static String userPrompt(Prompts prompts, String jobType, Map<String, Object> payload, Document document, Object ocr,
+                             int maxOcrChars) throws IOException {
+        String ocrText = ocrText(payload, ocr);
+        boolean cut = ocrText.length() > maxOcrChars;
+        return prompts.text(jobType + "-user.md")
+                .replace("{{ocr_text}}", cut ? ocrText.substring(0, maxOcrChars) + "\n[OCR text cut here]" : ocrText)
+                .replace("{{file_name}}", document == null ? "" : document.name())
+                .replace("{{mime_type}}", document == null ? "" : document.mimeType());
     }
 
     /** The job's result from the answer: the model's JSON, the model, finish reason and token usage. */
+    @Override
     public Map<String, Object> result(byte[] answer) {
         JsonNode root;
         try {
@@ -148,12 +163,17 @@ public final class ChatCompletions {
     }
 
     private JobFailureException llm(String code, FailureKind kind, String what, String details) {
+        return llmFailure(provider, code, kind, what, details);
+    }
+
+    static JobFailureException llmFailure(Provider provider, String code, FailureKind kind, String what, String details) {
         return new JobFailureException(code, kind, provider.name() + ": " + what + ". Details: " + details,
                 provider.name(), 200, null, null);
     }
 
     /** The seed's detail string: {"finish_reason", "choices_length", "has_refusal", "refusal_text", "model"}. */
-    private String details(String finish, int choices, String refusal, String model) {
+    static String details(String finish, int choices, String refusal, String model) {
+        ObjectMapper json = Json.mapper();
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("finish_reason", finish);
         d.put("choices_length", choices);
@@ -167,7 +187,7 @@ public final class ChatCompletions {
         }
     }
 
-    private static String ocrText(Map<String, Object> payload, Object ocr) {
+    static String ocrText(Map<String, Object> payload, Object ocr) {
         if (ocr instanceof Map<?, ?> m && m.get("text") instanceof String s) {
             return s;
         }
@@ -180,7 +200,7 @@ public final class ChatCompletions {
         return "";
     }
 
-    private static String stripFence(String content) {
+    static String stripFence(String content) {
         String c = content.strip();
         if (c.startsWith("```")) {
             int start = c.indexOf('\n');
@@ -190,44 +210,5 @@ public final class ChatCompletions {
             }
         }
         return c;
-    }
-
-    /**
-     * A prompt file's text. Read once per job type and kept: from the classpath for good; from a folder
-     * (CARAVAN_PROMPTS=file:/etc/caravan/prompts) until the file changes, so an edit applies to the
-     * next job without a restart.
-     */
-    private String prompt(String name) throws IOException {
-        String location = settings.promptsLocation().endsWith("/") ? settings.promptsLocation() + name
-                : settings.promptsLocation() + "/" + name;
-        Path file = location.startsWith("file:") ? Path.of(location.substring("file:".length())) : null;
-        Object version = file == null ? "" : fileVersion(file);
-        Prompt cached = prompts.get(location);
-        if (cached != null && cached.version().equals(version)) {
-            return cached.text();
-        }
-        Resource resource = PluginHelper.getResourceLoader(context).resolveResource(location);
-        if (resource == null || !resource.exists()) {
-            throw new JobFailureException("PROMPT_MISSING", FailureKind.PERMANENT, "no prompt file " + location
-                    + " (caravan.providers.openai.prompts)");
-        }
-        try (InputStream in = resource.getInputStream()) {
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            if (file != null || location.startsWith("classpath:")) {
-                prompts.put(location, new Prompt(text, version));
-            }
-            return text;
-        }
-    }
-
-    private static Object fileVersion(Path file) {
-        try {
-            return Files.getLastModifiedTime(file).toMillis() + ":" + Files.size(file);
-        } catch (IOException missing) {
-            return "missing";
-        }
-    }
-
-    private record Prompt(String text, Object version) {
     }
 }

@@ -55,6 +55,12 @@ public final class ProviderErrors {
             return fail("PROVIDER_RATE_LIMITED", FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
                     p, status, wait);
         }
+        if (status == 529) {
+            // Anthropic's overloaded_error: the provider, not the job; no attempt is spent on it
+            Duration wait = retryAfter != null ? retryAfter : Duration.ofSeconds(30);
+            return fail("PROVIDER_OVERLOADED", FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
+                    p, status, wait);
+        }
         if (status == 413) {
             return fail("TOO_LARGE", FailureKind.PERMANENT, said + " (the document exceeds its limit)", p, status, null);
         }

@@ -22,7 +22,7 @@ public final class Providers {
 
     private final Map<String, Provider> providers = new LinkedHashMap<>();
     private final ProviderMeters meters;
-    private final Map<String, ProviderHttp> clients = new ConcurrentHashMap<>();
+    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
 
     public Providers(Collection<Provider> all, ProviderMeters meters) {
         all.forEach(p -> providers.put(p.name(), p));
@@ -40,7 +40,7 @@ public final class Providers {
         }
     }
 
-    Collection<Provider> all() {
+    public Collection<Provider> all() {
         return providers.values();
     }
 
@@ -68,18 +68,18 @@ public final class Providers {
         ready(name);
     }
 
-    /** The provider's HTTP client, so its pool shows in the worker's configuration. */
-    public void http(ProviderHttp client) {
-        clients.put(client.provider(), client);
+    /** The size of the provider's HTTP pool, so it shows in the worker's configuration. */
+    public void connections(String name, int size) {
+        connections.put(name, size);
     }
 
     /** Per provider, how many calls may be in flight at once from this worker (its pool's size). */
     public Map<String, Integer> connections() {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (String name : providers.keySet()) {
-            ProviderHttp client = clients.get(name);
-            if (client != null) {
-                out.put(name, client.connections());
+            Integer size = connections.get(name);
+            if (size != null) {
+                out.put(name, size);
             }
         }
         return out;
