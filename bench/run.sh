@@ -8,6 +8,9 @@
 #            case); time against the ideal (jobs x mean latency / C), slot occupancy while jobs waited,
 #            calls in flight at the stub, peak resident memory and threads; with each JDK of
 #            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
+#   tokens   a provider enforcing BENCH_TOKENS_TPM tokens per minute (default 40,000; the stub answers
+#            429 beyond it), two workers sharing OPENAI_TOKENS_PER_MINUTE, documents of mixed sizes
+#            for BENCH_TOKENS_SECONDS (300): share of the budget used, 429s received, attempts spent;
 #   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
 #            40 MB PDF, by file_path and by file_url;
 #   upload   peak resident memory while 1, 4 and 8 clients at once each POST a 45 MB PDF to
@@ -38,7 +41,9 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop api console hostile io gateway upload}
+PHASES=${BENCH_PHASES:-noop api console hostile io tokens gateway upload}
+TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
+TOKENS_SECONDS=${BENCH_TOKENS_SECONDS:-300}
 HOSTILE_SECONDS=${BENCH_HOSTILE_SECONDS:-30}
 CONSOLE_JOBS=${BENCH_CONSOLE_JOBS:-1000000}
 API_CLIENTS=${BENCH_API_CLIENTS:-1 8 32}
@@ -360,6 +365,34 @@ if has_phase io; then
     done
     kill "$stub_pid" 2>/dev/null
   done
+fi
+
+# 7b. a token budget shared by two workers against a provider that enforces it
+if has_phase tokens; then
+  start_stub --spread 0.5 2 --tpm "$TOKENS_TPM"
+  tw=""
+  for i in 1 2; do
+    start_job_worker "$work/tokens-$i.log" java WORKER_ID="tokens-$i" WORKER_CONCURRENCY=20 WORKER_JOB_TYPES=ai_processing \
+        OPENAI_API_KEY=bench OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1" OPENAI_TOKENS_PER_MINUTE="$TOKENS_TPM" \
+        OPENAI_MAX_TOKENS=500
+    tw="$tw $started"
+  done
+  # documents of 460 to 14,260 characters (about 300 to 3,700 tokens with the prompt and answer):
+  # more than the budget can take in the time, so the queue never runs dry
+  n=$(( TOKENS_TPM * TOKENS_SECONDS / 60 / 2000 * 2 ))
+  sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload, max_retries)
+       SELECT 'ai_processing', 'ai_queue_simple', 'tokens', jsonb_build_object('ocr_text',
+              repeat('Haemoglobin 13.5 g/dL. ', 20 + (i % 13) * 50)), 3 FROM generate_series(1, $n) i"
+  sleep "$TOKENS_SECONDS"
+  read -r served refused <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["tokens"], d["refused"])')"
+  read -r done_n spent snoozes <<<"$(sql "SELECT count(*) FILTER (WHERE status = 'completed'),
+        count(*) FILTER (WHERE retry_count > 0), count(*) FILTER (WHERE error_details->>'code' = 'PROVIDER_RATE_LIMITED')
+        FROM job_queue WHERE job_name = 'tokens'" | tr '|' ' ')"
+  rows="$rows
+| tokens: $TOKENS_TPM per minute enforced by the provider, two workers, $TOKENS_SECONDS s: tokens served (share of the budget); 429s; jobs done of $n; jobs with an attempt spent; jobs waiting snoozed at the end | $served ($(python3 -c "print(round(100 * $served / ($TOKENS_TPM * $TOKENS_SECONDS / 60), 1))") %); $refused; $done_n; $spent; $snoozes |"
+  for w in $tw; do stop_worker "$w"; done
+  sql "DELETE FROM job_queue WHERE job_name = 'tokens'"
+  kill "$stub_pid" 2>/dev/null
 fi
 
 # 8. one PDF through the gateway: peak resident memory of the job, by file_path and by file_url

@@ -2,16 +2,22 @@
 """A stub provider for bench/run.sh: speaks enough of OpenAI's Chat Completions API and of seed 004's
 PDF -> XML gateway to load Caravan the way a slow real provider does, and counts what it receives.
 
-  python3 bench/stub_provider.py PORT [--delay SECONDS | --spread LOW HIGH] [--drip]
+  python3 bench/stub_provider.py PORT [--delay SECONDS | --spread LOW HIGH] [--drip] [--tpm TOKENS]
 
   POST /v1/chat/completions   answers a valid chat completion (JSON content) after --delay seconds;
                               (with --spread: a delay drawn uniformly from LOW to HIGH seconds, the
                               same sequence every run; /stats reports the mean of those drawn);
-                              with --drip: sends the headers, then the body one byte a second
+                              with --drip: sends the headers, then the body one byte a second;
+                              with --tpm: enforces a budget of TOKENS per minute (sliding: the
+                              tokens of the calls that arrived in the last 60 s), as OpenAI does:
+                              a call's tokens are its prompt (message text, 4 characters a token)
+                              and 150 of answer; a call beyond the budget is answered 429 with
+                              retry-after-ms; every answer has x-ratelimit-*-tokens headers
   POST /process               reads the multipart upload to its end, then answers well-formed XML
                               about as large as the upload (X-Stub-Xml-Bytes overrides the size)
   GET  /doc/<N>mb.pdf          a PDF-looking document of N MB (for file_url), streamed
-  GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received", "delay_total"}
+  GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received", "delay_total",
+                               "tokens", "refused"} (tokens served, calls answered 429)
   POST /reset                 zeroes the counters
 
 Standard library only (asyncio), one process, so thousands of calls can wait at once.
@@ -21,7 +27,11 @@ import random
 import json
 import sys
 
-stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "delay_total": 0.0}
+stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "delay_total": 0.0,
+         "tokens": 0, "refused": 0}
+TPM = None
+WINDOW = []  # (arrived, tokens) of the calls of the last minute
+ANSWER_TOKENS = 150
 DELAY = 2.0
 SPREAD = None
 RANDOM = random.Random(28)
@@ -75,9 +85,49 @@ async def drain_body(reader, headers):
     return total
 
 
-def respond(writer, status, body, content_type="application/json"):
-    writer.write(b"HTTP/1.1 %d OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
-                 % (status, content_type.encode(), len(body)) + body)
+def respond(writer, status, body, content_type="application/json", extra=""):
+    writer.write(b"HTTP/1.1 %d OK\r\nContent-Type: %s\r\n%sContent-Length: %d\r\n\r\n"
+                 % (status, content_type.encode(), extra.encode(), len(body)) + body)
+
+
+async def read_body(reader, headers):
+    return await reader.readexactly(int(headers.get("content-length", "0")))
+
+
+def budget(body, loop_time):
+    """--tpm: (status, extra headers, answer) for a chat completion request of this body."""
+    request = json.loads(body)
+    chars = 0
+    for m in request.get("messages", []):
+        c = m.get("content")
+        chars += len(c) if isinstance(c, str) else sum(len(p.get("text", "")) for p in c or [])
+    prompt = (chars + 3) // 4
+    tokens = prompt + ANSWER_TOKENS
+    while WINDOW and WINDOW[0][0] <= loop_time - 60:
+        WINDOW.pop(0)
+    used = sum(t for _, t in WINDOW)
+    if used + tokens > TPM:
+        freed, at = 0, loop_time
+        for arrived, t in WINDOW:
+            freed += t
+            at = arrived + 60
+            if used - freed + tokens <= TPM:
+                break
+        stats["refused"] += 1
+        wait_ms = max(1, int((at - loop_time) * 1000))
+        extra = ("retry-after-ms: %d\r\nretry-after: %d\r\nx-ratelimit-limit-tokens: %d\r\n"
+                 "x-ratelimit-remaining-tokens: %d\r\nx-ratelimit-reset-tokens: %dms\r\n"
+                 % (wait_ms, (wait_ms + 999) // 1000, TPM, max(0, TPM - used), 60000))
+        return 429, extra, json.dumps({"error": {"message": "Rate limit reached on tokens per min (TPM): Limit %d,"
+                                                 " Used %d, Requested %d." % (TPM, used, tokens),
+                                                 "type": "tokens", "code": "rate_limit_exceeded"}}).encode()
+    WINDOW.append((loop_time, tokens))
+    stats["tokens"] += tokens
+    extra = ("x-ratelimit-limit-tokens: %d\r\nx-ratelimit-remaining-tokens: %d\r\nx-ratelimit-reset-tokens: %dms\r\n"
+             % (TPM, TPM - used - tokens, 60000))
+    answer = json.loads(ANSWER)
+    answer["usage"] = {"prompt_tokens": prompt, "completion_tokens": ANSWER_TOKENS, "total_tokens": tokens}
+    return 200, extra, json.dumps(answer).encode()
 
 
 async def xml_answer(writer, size):
@@ -122,13 +172,24 @@ async def handle(reader, writer):
                 respond(writer, 200, json.dumps(stats).encode())
             elif path == "/reset":
                 await drain_body(reader, headers)
-                stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0, delay_total=0.0)
+                stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0, delay_total=0.0, tokens=0, refused=0)
                 respond(writer, 200, b"{}")
             else:
                 stats["calls"] += 1
                 stats["in_flight"] += 1
                 stats["peak_in_flight"] = max(stats["peak_in_flight"], stats["in_flight"])
                 try:
+                    if TPM and path.endswith("/chat/completions"):
+                        body = await read_body(reader, headers)
+                        stats["bytes_received"] += len(body)
+                        status, extra, answer = budget(body, asyncio.get_running_loop().time())
+                        if status == 200:
+                            delay = RANDOM.uniform(*SPREAD) if SPREAD else DELAY
+                            stats["delay_total"] += delay
+                            await asyncio.sleep(delay)
+                        respond(writer, status, answer, extra=extra)
+                        await writer.drain()
+                        continue
                     received = await drain_body(reader, headers)
                     stats["bytes_received"] += received
                     if path.endswith("/process"):
@@ -171,4 +232,6 @@ if __name__ == "__main__":
         i = args.index("--spread")
         SPREAD = (float(args[i + 1]), float(args[i + 2]))
     DRIP = "--drip" in args
+    if "--tpm" in args:
+        TPM = int(args[args.index("--tpm") + 1])
     asyncio.run(main(port))

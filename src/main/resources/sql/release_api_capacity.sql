@@ -1,2 +1,3 @@
--- Gives back the lease of a call that ended.
-SELECT release_api_capacity(:lease)
+-- Gives back the lease of a call that ended, with the tokens it used (NULL: the reservation stands);
+-- holdMs (NULL: none): the provider asked for no call before then (a 429's retry-after).
+SELECT release_api_capacity(:lease, :tokens, :holdMs)

@@ -173,16 +173,26 @@ public final class LanguageModels {
         return plan.request.body();
     }
 
+    /** The most tokens the request for the current provider may use (its prompt, estimated, and its answer's limit). */
+    public long tokens(Plan plan) {
+        return plan.request.tokensAtMost();
+    }
+
     /**
      * After the current provider failed: a failure that says it cannot answer now (breaker open, budget
      * spent, rate limit) moves on to the next provider, if there is one; any other is the job's.
      */
     public void failed(Plan plan, Exception error) throws Exception {
-        if (error instanceof JobFailureException f && FALLBACK_CODES.contains(f.code()) && plan.next < plan.choices.size()) {
+        // a failure raised in a method expression (the limit's acquire) arrives wrapped
+        Throwable cause = error;
+        while (!(cause instanceof JobFailureException) && cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof JobFailureException f && FALLBACK_CODES.contains(f.code()) && plan.next < plan.choices.size()) {
             passOver(plan, plan.current, f);
             return;
         }
-        if (error instanceof JobFailureException f && FALLBACK_CODES.contains(f.code())) {
+        if (cause instanceof JobFailureException f && FALLBACK_CODES.contains(f.code())) {
             plan.failures.add(f);
             throw soonest(plan);
         }

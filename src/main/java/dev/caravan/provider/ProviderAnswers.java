@@ -68,10 +68,7 @@ public final class ProviderAnswers {
             meters.count(name, "ok");
             return;
         }
-        String retryAfterMs = answer.getHeader("retry-after-ms", String.class);
-        Duration retryAfter = retryAfterMs != null
-                ? ProviderErrors.retryAfter(String.valueOf(Double.parseDouble(retryAfterMs) / 1000))
-                : ProviderErrors.retryAfter(answer.getHeader("Retry-After", String.class));
+        Duration retryAfter = retryAfter(answer);
         String snippet = snippet(answer);
         if (answer.getBody() instanceof java.io.File spooled) {
             spooled.delete();
@@ -81,6 +78,19 @@ public final class ProviderAnswers {
                 answer.getHeader("Location", String.class));
         meters.failed(name, failure.code());
         throw providers.redact(failure);
+    }
+
+    /** When the answer asks to come back: its retry-after-ms (OpenAI) or Retry-After (seconds or a date), or null. */
+    static Duration retryAfter(Message answer) {
+        String retryAfterMs = answer.getHeader("retry-after-ms", String.class);
+        if (retryAfterMs != null) {
+            try {
+                return ProviderErrors.retryAfter(String.valueOf(Double.parseDouble(retryAfterMs.trim()) / 1000));
+            } catch (NumberFormatException e) {
+                // not a number: fall back on Retry-After
+            }
+        }
+        return ProviderErrors.retryAfter(answer.getHeader("Retry-After", String.class));
     }
 
     /** The answer's body, as {@link #capture} read it. */

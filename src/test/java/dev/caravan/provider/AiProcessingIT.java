@@ -10,8 +10,10 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Outcome;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -28,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ai_processing against a stub speaking OpenAI's Chat Completions API, and the whole
  * shell_file_processing → ai_processing chain through the Vision and chat stubs.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AiProcessingIT {
 
     static final String KEY = "sk-test-0d9c8b7a6f5e";
@@ -156,6 +159,7 @@ class AiProcessingIT {
     }
 
     @Test
+    @Order(Integer.MAX_VALUE) // last: the 429 holds the provider for every job after it, until its Retry-After
     void rateLimitHonoursRetryAfterWithoutSpendingAnAttempt() {
         answer("429", aResponse().withStatus(429).withHeader("Retry-After", "45")
                 .withBody("{\"error\": {\"message\": \"Rate limit reached for gpt-4o-mini\", \"type\": \"requests\","

@@ -50,7 +50,10 @@ class LanguageModelsIT {
             Map.entry("caravan.worker.job-types", "ai_processing,test_noop"),
             Map.entry("caravan.providers.openai.base-url", stub.baseUrl() + "/v1"),
             Map.entry("caravan.providers.openai.api-key", "sk-openai-test"),
-            Map.entry("caravan.providers.extra", "claude,local,flaky"),
+            Map.entry("caravan.providers.extra", "claude,local,flaky,busy"),
+            Map.entry("caravan.providers.busy.protocol", "anthropic-messages"),
+            Map.entry("caravan.providers.busy.base-url", stub.baseUrl() + "/busy"),
+            Map.entry("caravan.providers.busy.api-key", "sk-ant-busy"),
             Map.entry("caravan.providers.claude.protocol", "anthropic-messages"),
             Map.entry("caravan.providers.claude.base-url", stub.baseUrl() + "/anthropic"),
             Map.entry("caravan.providers.claude.api-key", CLAUDE_KEY),
@@ -132,24 +135,13 @@ class LanguageModelsIT {
     @Test
     void anthropicsErrorsAreCaravansCodes() throws Exception {
         String only = ", \"llm_providers\": \"claude\"";
-        claude("limited", aResponse().withStatus(429).withHeader("retry-after", "40")
-                .withHeader("Content-Type", "application/json")
-                .withBody(anthropicError("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit")));
         claude("bad", aResponse().withStatus(400).withHeader("Content-Type", "application/json")
                 .withBody(anthropicError("invalid_request_error", "max_tokens: Field required")));
         claude("cut", okJson(message("\"document_type\": \"inv", "max_tokens", 900, 1024)));
         claude("refused", okJson(message("", "refusal", 900, 3)));
-        UUID limited = job("limited", only);
         UUID bad = job("bad", only);
         UUID cut = job("cut", only);
         UUID refused = job("refused", only);
-
-        Outcome l = Outcome.of(caravan.db(), limited);
-        assertThat(l.status()).isEqualTo("pending");
-        assertThat(l.code()).isEqualTo("PROVIDER_RATE_LIMITED");
-        assertThat(l.retryCount()).as("a 429 spends no attempt").isZero();
-        assertThat(l.secondsUntilNextRun()).as("retry-after, as Anthropic spells it").isBetween(30.0, 41.0);
-        assertThat(l.message()).contains("per-minute rate limit");
 
         Outcome b = Outcome.of(caravan.db(), bad);
         assertThat(b.status()).isEqualTo("failed");
@@ -164,6 +156,35 @@ class LanguageModelsIT {
         Outcome r = Outcome.of(caravan.db(), refused);
         assertThat(r.status()).isEqualTo("failed");
         assertThat(r.code()).isEqualTo("LLM_REFUSED");
+    }
+
+    @Test
+    void aTooManyRequestsHoldsTheProviderForTheJobsBehindIt() throws Exception {
+        stub.stubFor(post(urlEqualTo("/busy/v1/messages")).willReturn(aResponse().withStatus(429).withHeader("retry-after", "40")
+                .withHeader("Content-Type", "application/json")
+                .withBody(anthropicError("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"))));
+        stub.stubFor(post(urlEqualTo("/v1/chat/completions")).withRequestBody(containing("OCR of behind-with-fallback"))
+                .willReturn(okJson(completion("{\"document_type\": \"other\", \"language\": \"en\", \"summary\": \"s\","
+                        + " \"entities\": []}"))));
+
+        Outcome l = Outcome.of(caravan.db(), job("limited", ", \"llm_providers\": \"busy\""));
+        assertThat(l.status()).isEqualTo("pending");
+        assertThat(l.code()).isEqualTo("PROVIDER_RATE_LIMITED");
+        assertThat(l.retryCount()).as("a 429 spends no attempt").isZero();
+        assertThat(l.secondsUntilNextRun()).as("retry-after, as Anthropic spells it").isBetween(30.0, 41.0);
+        assertThat(l.message()).contains("per-minute rate limit");
+
+        // the jobs behind it do not ask again before the retry-after: snoozed, or answered by the next provider
+        Outcome behind = Outcome.of(caravan.db(), job("behind", ", \"llm_providers\": \"busy\""));
+        assertThat(behind.status()).isEqualTo("pending");
+        assertThat(behind.code()).isEqualTo("PROVIDER_RATE_LIMITED");
+        assertThat(behind.retryCount()).isZero();
+        assertThat(behind.secondsUntilNextRun()).isBetween(25.0, 41.0);
+        Outcome fallback = Outcome.of(caravan.db(), job("behind-with-fallback", ", \"llm_providers\": \"busy,openai\""));
+        assertThat(fallback.status()).as(fallback.details().toString()).isEqualTo("completed");
+        assertThat(fallback.result().path("provider").asText()).isEqualTo("openai");
+        assertThat(fallback.result().path("fallback_from").get(0).path("code").asText()).isEqualTo("PROVIDER_RATE_LIMITED");
+        assertThat(stub.findAll(postRequestedFor(urlEqualTo("/busy/v1/messages")))).hasSize(1);
     }
 
     @Test
