@@ -75,7 +75,7 @@ work=$(mktemp -d)
 log="$work/caravan.log"
 pid=""
 pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done; rm -rf "$work"; }
+cleanup() { set +e; for p in $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done; rm -rf "$work"; return 0; }
 trap cleanup EXIT
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
@@ -386,7 +386,8 @@ if has_phase tokens; then
   sleep "$TOKENS_SECONDS"
   read -r served refused <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["tokens"], d["refused"])')"
   read -r done_n spent snoozes <<<"$(sql "SELECT count(*) FILTER (WHERE status = 'completed'),
-        count(*) FILTER (WHERE retry_count > 0), count(*) FILTER (WHERE error_details->>'code' = 'PROVIDER_RATE_LIMITED')
+        count(*) FILTER (WHERE retry_count > 0),
+        count(*) FILTER (WHERE status = 'pending' AND error_details->>'code' = 'PROVIDER_RATE_LIMITED')
         FROM job_queue WHERE job_name = 'tokens'" | tr '|' ' ')"
   rows="$rows
 | tokens: $TOKENS_TPM per minute enforced by the provider, two workers, $TOKENS_SECONDS s: tokens served (share of the budget); 429s; jobs done of $n; jobs with an attempt spent; jobs waiting snoozed at the end | $served ($(python3 -c "print(round(100 * $served / ($TOKENS_TPM * $TOKENS_SECONDS / 60), 1))") %); $refused; $done_n; $spent; $snoozes |"

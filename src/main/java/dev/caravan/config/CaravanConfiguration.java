@@ -11,12 +11,14 @@ import dev.caravan.api.ApiAuth;
 import dev.caravan.api.ApiResponses;
 import dev.caravan.api.BodyBudget;
 import dev.caravan.api.RequestGate;
+import dev.caravan.api.UsageReports;
 import dev.caravan.api.DocumentUploads;
 import dev.caravan.api.JobRequests;
 import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.http.HardenedVertx;
 import dev.caravan.health.HealthEndpoint;
+import dev.caravan.provider.SpendLedger;
 import dev.caravan.health.WorkerLoopsHealthCheck;
 import dev.caravan.job.ClaimParameters;
 import dev.caravan.job.ClaimPollStrategy;
@@ -143,8 +145,12 @@ public final class CaravanConfiguration implements CamelConfiguration {
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
                 Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions,
                 dispatcher::resume);
-        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, providers::report,
-                text(props, "caravan.app-env")));
+        SpendLedger spend = registry.lookupByNameAndType("spendLedger", SpendLedger.class);
+        registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, () -> {
+            Map<String, String> report = providers.report();
+            report.replaceAll((name, state) -> spend.exhausted(name.replace('_', '-')) ? "budget_exhausted" : state);
+            return report;
+        }, spend::report, text(props, "caravan.app-env")));
         Map<String, String> derived = new java.util.TreeMap<>();
         providers.connections().forEach((name, n) -> derived.put("caravan.providers." + name + ".connections", n.toString()));
         registry.bind("workerControl", new WorkerControl(inFlight, worker.workerId(), props, derived));
@@ -168,6 +174,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("readJobBatch", jobRequests.batchReader());
         ApiResponses apiResponses = new ApiResponses();
         registry.bind("apiResponses", apiResponses);
+        registry.bind("usageReports", new UsageReports());
         registry.bind("answerHeaders", apiResponses.answerHeaders());
         registry.bind("consoleAuth", new dev.caravan.console.ConsoleAuth(list(text(props, "caravan.api.keys")),
                 Duration.ofHours(12), java.time.Clock.systemUTC(), new dev.caravan.console.SqlEndedSessions(database.dataSource()),

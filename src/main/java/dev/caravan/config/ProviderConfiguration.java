@@ -34,6 +34,7 @@ import dev.caravan.provider.ProviderLimits;
 import dev.caravan.provider.ProviderMeters;
 import dev.caravan.provider.ProviderRequests;
 import dev.caravan.provider.Providers;
+import dev.caravan.provider.SpendLedger;
 import dev.caravan.provider.Webhooks;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.CamelContext;
@@ -124,6 +125,25 @@ final class ProviderConfiguration {
                 models.put(p.name(), languageModel(props, p, context));
             }
         }
+        Map<String, Map<String, SpendLedger.Price>> prices = new LinkedHashMap<>();
+        for (Provider p : all) {
+            if (p.protocol().llm()) {
+                String at = setting(props, p.name(), p.protocol(), "prices");
+                try {
+                    prices.put(p.name(), SpendLedger.prices(text(props, at)));
+                } catch (IllegalArgumentException e) {
+                    throw new StartupFailure(at + ": " + e.getMessage());
+                }
+            }
+        }
+        List<SpendLedger.Budget> budgets;
+        try {
+            budgets = SpendLedger.budgets(text(props, "caravan.budgets"), providers.all().stream().map(Provider::name)
+                    .collect(java.util.stream.Collectors.toSet()));
+        } catch (IllegalArgumentException e) {
+            throw new StartupFailure("caravan.budgets (CARAVAN_BUDGETS): " + e.getMessage());
+        }
+        registry.bind("spendLedger", new SpendLedger(providers, meters, prices, budgets, dataSource));
         registry.bind("llm", new LanguageModels(models, key -> text(props, key), bool(props, "caravan.llm.payload-choice"),
                 name -> async.get(name).breaker().getState() == CircuitBreaker.State.OPEN));
         registry.bind("pdfGateway", new PdfGateway(gateway, Path.of(text(props, "caravan.results.dir")),

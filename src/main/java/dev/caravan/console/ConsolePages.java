@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.caravan.api.ApiException;
+import dev.caravan.api.UsageReports;
 import dev.caravan.config.Json;
 import org.apache.camel.Exchange;
 
@@ -466,6 +467,83 @@ public final class ConsolePages {
         return page("Workers", csrf, h.toString());
     }
 
+    // ------------------------------------------------------------------ spend
+
+    /**
+     * What the language models cost: the last 30 days by day, by job type and by model (console/spend.sql),
+     * the money budgets as last checked, and the most expensive jobs of one day, each linking to its page.
+     */
+    public String spend(List<Map<String, Object>> sums, List<Map<String, Object>> top, UsageReports.Query day,
+                        Map<String, Object> budgets, String csrf) {
+        StringBuilder h = new StringBuilder("<h1>Spend</h1><p class=hint>Language model calls over the last 30 days (UTC),"
+                + " priced by caravan.providers.&lt;name&gt;.prices, in USD.</p>");
+        if (!budgets.isEmpty()) {
+            h.append("<h2>Budgets</h2><table id=budgets><thead><tr><th>budget</th><th class=num>spent</th><th class=num>of</th>"
+                    + "<th>state</th></tr></thead><tbody>");
+            budgets.forEach((name, v) -> {
+                Map<?, ?> b = (Map<?, ?>) v;
+                boolean out = Boolean.TRUE.equals(b.get("exhausted"));
+                h.append("<tr><td>").append(esc(name)).append("</td><td class=num>").append(b.get("spent") == null ? "not checked yet"
+                        : esc(b.get("spent"))).append("</td><td class=num>").append(esc(b.get("budget"))).append("</td><td><span class=\"status ")
+                        .append(out ? "failed\">used up: jobs wait" : "completed\">spending").append("</span></td></tr>");
+            });
+            h.append("</tbody></table>");
+        }
+        spendTable(h, "By day", "spend-by-day", sums, "day", List.of("day"));
+        spendTable(h, "By job type", "spend-by-type", sums, "job_type", List.of("job_type"));
+        spendTable(h, "By model", "spend-by-model", sums, "model", List.of("provider", "model"));
+        h.append("<h2>Most expensive jobs of ").append(esc(day.from())).append("</h2><form method=get action=\"/console/spend\">"
+                + "<label for=day>day</label> <input id=day name=day type=date value=\"").append(esc(day.from()))
+                .append("\"> <button type=submit id=show-day>Show</button></form><table id=spend-jobs><thead><tr><th>job</th><th>type</th>"
+                + "<th>status</th><th>models</th><th class=num>calls</th><th class=num>tokens in / out</th><th class=num>cost</th></tr></thead><tbody>");
+        for (Map<String, Object> r : top) {
+            String id = String.valueOf(r.get("job_id"));
+            h.append("<tr data-id=\"").append(esc(id)).append("\"><td><a href=\"/console/jobs/").append(esc(url(id))).append("\">")
+                    .append(esc(id.substring(0, 8))).append("</a></td><td>").append(esc(r.get("job_type"))).append("</td><td>")
+                    .append(badge(r)).append("</td><td>").append(esc(array(r.get("models")))).append("</td><td class=num>")
+                    .append(r.get("calls")).append("</td><td class=num>").append(r.get("input_tokens")).append(" / ")
+                    .append(r.get("output_tokens")).append("</td><td class=num>").append(money(r.get("cost"))).append("</td></tr>");
+        }
+        if (top.isEmpty()) {
+            h.append("<tr><td colspan=7>No model call was recorded that day.</td></tr>");
+        }
+        h.append("</tbody></table>");
+        return page("Spend", csrf, h.toString());
+    }
+
+    private static void spendTable(StringBuilder h, String title, String id, List<Map<String, Object>> sums, String grouping,
+                                   List<String> keys) {
+        h.append("<h2>").append(esc(title)).append("</h2><table id=").append(id).append("><thead><tr>");
+        keys.forEach(k -> h.append("<th>").append(esc(k.replace('_', ' '))).append("</th>"));
+        h.append("<th class=num>calls</th><th class=num>input tokens</th><th class=num>output tokens</th><th class=num>cost</th>"
+                + "</tr></thead><tbody>");
+        int n = 0;
+        for (Map<String, Object> r : sums) {
+            if (!grouping.equals(r.get("grouping"))) {
+                continue;
+            }
+            n++;
+            h.append("<tr>");
+            keys.forEach(k -> h.append("<td>").append(esc(r.get(k))).append("</td>"));
+            h.append("<td class=num>").append(r.get("calls")).append("</td><td class=num>").append(r.get("input_tokens"))
+                    .append("</td><td class=num>").append(r.get("output_tokens")).append("</td><td class=num>")
+                    .append(money(r.get("cost"))).append("</td></tr>");
+        }
+        if (n == 0) {
+            h.append("<tr><td colspan=").append(keys.size() + 4).append(">Nothing spent in the last 30 days.</td></tr>");
+        }
+        h.append("</tbody></table>");
+    }
+
+    /** An amount to the cent, or to four significant digits below a cent. */
+    private static String money(Object v) {
+        java.math.BigDecimal d = v == null ? java.math.BigDecimal.ZERO : (java.math.BigDecimal) v;
+        if (d.signum() != 0 && d.abs().compareTo(new java.math.BigDecimal("0.01")) < 0) {
+            return "$" + d.round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        }
+        return "$" + d.setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
+    }
+
     // ------------------------------------------------------------------ pieces
 
     private static String page(String title, String csrf, String main) {
@@ -476,6 +554,7 @@ public final class ConsolePages {
     private static String page(String title, String csrf, String main, boolean still) {
         String nav = csrf.isEmpty() ? "" : "<nav><a href=\"/console\">Queues</a> <a href=\"/console/jobs\">Jobs</a>"
                 + " <a href=\"/console/jobs?dead_lettered=true\">Dead letters</a> <a href=\"/console/workers\">Workers</a>"
+                + " <a href=\"/console/spend\">Spend</a>"
                 + "<form method=post action=\"/console/logout\" class=logout>" + csrf(csrf) + "<button type=submit>Log out</button></form></nav>";
         return "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">"
                 + "<title>" + esc(title) + " · Caravan</title><link rel=stylesheet href=\"/console/console.css\">"

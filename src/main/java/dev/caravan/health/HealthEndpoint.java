@@ -24,11 +24,17 @@ public final class HealthEndpoint {
     private final String workerId;
     private final WorkerLoopsHealthCheck loops;
     private final Supplier<Map<String, String>> providers;
+    private final Supplier<Map<String, Object>> budgets;
     private final String environment;
 
-    /** @param providers provider name → "available", "not_configured" or "limited" (rate limited or circuit open) */
+    /**
+     * @param providers provider name → "available", "not_configured", "limited" (rate limited or circuit open)
+     *                  or "budget_exhausted"
+     * @param budgets   money budget ("scope:daily") → {budget, spent, exhausted, checked_at}
+     */
     public HealthEndpoint(WorkerStatus status, InFlightRegistry inFlight, String workerId, WorkerLoopsHealthCheck loops,
-                          Supplier<Map<String, String>> providers, String environment) {
+                          Supplier<Map<String, String>> providers, Supplier<Map<String, Object>> budgets, String environment) {
+        this.budgets = budgets;
         this.environment = environment;
         this.status = status;
         this.inFlight = inFlight;
@@ -66,6 +72,7 @@ public final class HealthEndpoint {
                 .put("claiming", inFlight.isClaiming())
                 .put("last_heartbeat", beat == null ? null : beat.toString())
                 .put("database", databaseUp ? "up" : "down: " + status.lastPollError())
-                .put("api_capacity", capacity);
+                .put("api_capacity", capacity)
+                .put("budgets", new JsonObject(budgets.get()));
     }
 }

@@ -178,6 +178,11 @@ public final class LanguageModels {
         return plan.request.tokensAtMost();
     }
 
+    /** The model the request for the current provider asks for. */
+    public String model(Plan plan) {
+        return plan.request.model();
+    }
+
     /**
      * After the current provider failed: a failure that says it cannot answer now (breaker open, budget
      * spent, rate limit) moves on to the next provider, if there is one; any other is the job's.

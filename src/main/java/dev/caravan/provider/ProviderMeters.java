@@ -20,7 +20,7 @@ public final class ProviderMeters {
 
     /** Outcomes counted per provider. */
     public static final List<String> OUTCOMES = List.of("ok", "client_error", "server_error", "timeout", "unavailable",
-            "bad_response", "rate_limited", "circuit_open", "not_configured", "refused", "error");
+            "bad_response", "rate_limited", "circuit_open", "not_configured", "refused", "budget_exhausted", "error");
 
     private final CamelContext context;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
@@ -49,6 +49,20 @@ public final class ProviderMeters {
         count(provider, outcome(code));
     }
 
+    /**
+     * A language model call's tokens and cost: caravan_provider_tokens_total{provider, model, kind =
+     * input|output} and caravan_provider_cost_total{provider, model} (in the prices' currency).
+     */
+    void spent(String provider, String model, long inputTokens, long outputTokens, double cost) {
+        MeterRegistry r = registry();
+        Counter.builder("caravan.provider.tokens").description("language model tokens, by the providers' usage")
+                .tags("provider", provider, "model", model, "kind", "input").register(r).increment(inputTokens);
+        Counter.builder("caravan.provider.tokens").description("language model tokens, by the providers' usage")
+                .tags("provider", provider, "model", model, "kind", "output").register(r).increment(outputTokens);
+        Counter.builder("caravan.provider.cost").description("language model spending, priced by caravan.providers.<name>.prices")
+                .tags("provider", provider, "model", model).register(r).increment(cost);
+    }
+
     void called(String provider, long nanos) {
         callTimer(provider).record(nanos, TimeUnit.NANOSECONDS);
     }
@@ -67,6 +81,7 @@ public final class ProviderMeters {
     static String outcome(String code) {
         return switch (code) {
             case "PROVIDER_RATE_LIMITED" -> "rate_limited";
+            case "BUDGET_EXHAUSTED" -> "budget_exhausted";
             case "CIRCUIT_OPEN" -> "circuit_open";
             case "PROVIDER_TIMEOUT", "GW_TIMEOUT" -> "timeout";
             case "PROVIDER_UNAVAILABLE" -> "unavailable";

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -19,6 +20,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -188,6 +190,48 @@ class ConsoleIT {
                 "SELECT count(*) FROM job_queue WHERE job_group = ? AND status = 'completed' AND job_name LIKE 'failed %'", group) == 3);
         assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_group = ? AND error_details -> 'actions' -> 0 ->> 'action'"
                 + " = 'retry'", group)).isEqualTo(3);
+    }
+
+    @Test
+    void theSpendPageShowsWhatTheModelsCostAndLeadsToTheDearestJob() throws Exception {
+        java.util.UUID dear = db.insert("test_noop", "{\"file_name\": \"long report.pdf\"}");
+        java.util.UUID cheap = db.insert("test_noop", "{\"file_name\": \"short note.pdf\"}");
+        waiting(30).until(d -> "completed".equals(db.status(dear)) && "completed".equals(db.status(cheap)));
+        // what the ledger holds after three calls of two jobs today and one yesterday (SpendLedgerIT writes it for real)
+        db.update("INSERT INTO spend_daily VALUES ((now() AT TIME ZONE 'UTC')::date, 'test_noop', 'openai', 'gpt-4o-mini', 2,"
+                + " 30000, 2000, 1.2345), ((now() AT TIME ZONE 'UTC')::date, 'test_noop', 'claude', 'claude-haiku-4-5', 1, 1000, 100, 0.25),"
+                + " ((now() AT TIME ZONE 'UTC')::date - 1, 'test_noop', 'openai', 'gpt-4o-mini', 1, 500, 50, 0.000105)");
+        db.update("INSERT INTO job_spend (job_id, day, calls, input_tokens, output_tokens, cost, providers, models) VALUES"
+                + " (?, (now() AT TIME ZONE 'UTC')::date, 2, 30000, 2000, 1.2345, '{openai}', '{gpt-4o-mini}'),"
+                + " (?, (now() AT TIME ZONE 'UTC')::date, 1, 1000, 100, 0.25, '{claude}', '{claude-haiku-4-5}')", dear, cheap);
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
+        browser.findElement(By.linkText("Spend")).click();
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("spend-by-day")));
+        screenshot("spend");
+
+        List<WebElement> days = browser.findElements(By.cssSelector("#spend-by-day tbody tr"));
+        assertThat(days).hasSize(2);
+        assertThat(days.get(0).getText()).contains("3", "31000", "2100", "$1.48");
+        assertThat(days.get(1).getText()).contains("$0.000105");
+        assertThat(browser.findElement(By.id("spend-by-type")).getText()).contains("test_noop", "$1.48");
+        assertThat(browser.findElement(By.id("spend-by-model")).getText()).contains("gpt-4o-mini", "claude-haiku-4-5");
+        List<WebElement> jobs = browser.findElements(By.cssSelector("#spend-jobs tbody tr[data-id]"));
+        assertThat(jobs).hasSize(2);
+        assertThat(jobs.get(0).getAttribute("data-id")).isEqualTo(dear.toString());
+        assertThat(jobs.get(0).getText()).contains("30000 / 2000", "$1.23", "gpt-4o-mini");
+        assertThat(jobs.get(1).getText()).contains("$0.25", "claude-haiku-4-5");
+
+        jobs.get(0).findElement(By.tagName("a")).click();
+        waiting(10).until(ExpectedConditions.urlContains("/console/jobs/" + dear));
+        assertThat(browser.findElement(By.id("payload")).getText()).contains("long report.pdf");
+
+        // another day: its own jobs, none here
+        browser.get(base + "/console/spend?day=2020-01-01");
+        assertThat(browser.findElement(By.id("spend-jobs")).getText()).contains("No model call was recorded that day.");
+        browser.get(base + "/console/spend?day=yesterday");
+        assertThat(browser.getPageSource()).contains("YYYY-MM-DD");
     }
 
     @Test

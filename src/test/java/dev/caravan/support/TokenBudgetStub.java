@@ -40,6 +40,7 @@ public final class TokenBudgetStub implements AutoCloseable {
     private final long answerTokens;
     private final Deque<Spent> window = new ArrayDeque<>();
     private long served;
+    private long promptServed;
     private long peak;
     private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger refused = new AtomicInteger();
@@ -62,6 +63,16 @@ public final class TokenBudgetStub implements AutoCloseable {
     /** Tokens of the requests it answered (its own count, as the usage it sent says). */
     public synchronized long tokensServed() {
         return served;
+    }
+
+    /** Prompt tokens of the requests it answered. */
+    public synchronized long promptTokensServed() {
+        return promptServed;
+    }
+
+    /** Answer (completion) tokens of the requests it answered. */
+    public synchronized long completionTokensServed() {
+        return served - promptServed;
     }
 
     /** The most tokens the requests of one period ever held. */
@@ -115,6 +126,7 @@ public final class TokenBudgetStub implements AutoCloseable {
             }
             window.addLast(new Spent(now, tokens));
             served += tokens;
+            promptServed += prompt;
             peak = Math.max(peak, used + tokens);
             remaining = budget - used - tokens;
             resetMs = periodMs;

@@ -1,0 +1,256 @@
+package dev.caravan.provider;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.sql.DataSource;
+
+import dev.caravan.config.SqlResource;
+import dev.caravan.job.FailureKind;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+
+/**
+ * What the language models cost, and the money budgets that stop spending (bean {@code spendLedger},
+ * used by route provider-call). Each call's tokens, by the answer's usage, are priced with its
+ * provider's prices per million input and output tokens (caravan.providers.&lt;name&gt;.prices, "model=in/out,...",
+ * a model matched exactly or by the longest price name it starts with) and added to spend_daily and
+ * job_spend (V13). A budget (caravan.budgets, "scope:daily=amount" or "scope:monthly=amount", scope a
+ * provider or a job type) that is used up snoozes the jobs that would spend it (BUDGET_EXHAUSTED, no
+ * attempt spent) until the next day or month begins, at most an hour at a time so a raised budget is
+ * seen; the calls in flight when it is reached may still end above it. Days and months are UTC.
+ */
+public final class SpendLedger {
+
+    private static final Logger LOG = LoggerFactory.getLogger("caravan.provider");
+    private static final String RECORD = SqlResource.load("record_spend.sql");
+    private static final String SPENT = SqlResource.load("budget_spent.sql");
+    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+    private static final Duration LONGEST_SNOOZE = Duration.ofHours(1);
+
+    /** Prices per million tokens, in the prices' currency (USD for the providers' published ones). */
+    public record Price(BigDecimal input, BigDecimal output) {
+        BigDecimal of(long inputTokens, long outputTokens) {
+            return input.multiply(BigDecimal.valueOf(inputTokens)).add(output.multiply(BigDecimal.valueOf(outputTokens)))
+                    .divide(MILLION, MathContext.DECIMAL64);
+        }
+    }
+
+    /** A money budget: a provider's or a job type's spending per day or month. */
+    public record Budget(String scope, boolean provider, boolean monthly, BigDecimal amount) {
+        String name() {
+            return scope + ":" + (monthly ? "monthly" : "daily");
+        }
+
+        LocalDate since(LocalDate today) {
+            return monthly ? today.withDayOfMonth(1) : today;
+        }
+
+        Instant nextPeriod(LocalDate today) {
+            return (monthly ? today.withDayOfMonth(1).plusMonths(1) : today.plusDays(1)).atStartOfDay(ZoneOffset.UTC).toInstant();
+        }
+    }
+
+    /** A budget's state at its last check, for /health and the console. */
+    public record BudgetState(Budget budget, BigDecimal spent, boolean exhausted, Instant checkedAt) {
+    }
+
+    private final Providers providers;
+    private final ProviderMeters meters;
+    private final Map<String, Map<String, Price>> prices;
+    private final List<Budget> budgets;
+    private final NamedParameterJdbcTemplate jdbc;
+    private final Map<String, BudgetState> states = new ConcurrentHashMap<>();
+
+    public SpendLedger(Providers providers, ProviderMeters meters, Map<String, Map<String, Price>> prices, List<Budget> budgets,
+                       DataSource dataSource) {
+        this.providers = providers;
+        this.meters = meters;
+        this.prices = prices;
+        this.budgets = List.copyOf(budgets);
+        this.jdbc = new NamedParameterJdbcTemplate(dataSource);
+        // the series of every priced model exist, at zero, from the start
+        prices.forEach((provider, list) -> list.keySet().forEach(model -> meters.spent(provider, model, 0, 0, 0)));
+    }
+
+    /** "gpt-4o-mini=0.15/0.60, gpt-4o=2.50/10" (per million input/output tokens). */
+    public static Map<String, Price> prices(String setting) {
+        Map<String, Price> out = new LinkedHashMap<>();
+        if (setting == null || setting.isBlank()) {
+            return out;
+        }
+        for (String entry : setting.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            int slash = entry.indexOf('/', eq + 1);
+            if (eq <= 0 || slash < 0) {
+                throw new IllegalArgumentException("'" + entry.trim() + "' is not model=input/output (prices per million tokens)");
+            }
+            try {
+                out.put(entry.substring(0, eq).trim(), new Price(new BigDecimal(entry.substring(eq + 1, slash).trim()),
+                        new BigDecimal(entry.substring(slash + 1).trim())));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + entry.trim() + "': the prices are not numbers");
+            }
+        }
+        return out;
+    }
+
+    /** "openai:daily=50, ai_processing:monthly=1000"; a scope is a provider when one has that name, else a job type. */
+    public static List<Budget> budgets(String setting, java.util.Set<String> providerNames) {
+        List<Budget> out = new ArrayList<>();
+        if (setting == null || setting.isBlank()) {
+            return out;
+        }
+        for (String entry : setting.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String e = entry.trim();
+            int colon = e.indexOf(':');
+            int eq = e.indexOf('=', colon + 1);
+            String period = colon > 0 && eq > colon ? e.substring(colon + 1, eq).trim() : "";
+            if (!period.equals("daily") && !period.equals("monthly")) {
+                throw new IllegalArgumentException("'" + e + "' is not scope:daily=amount or scope:monthly=amount");
+            }
+            BigDecimal amount;
+            try {
+                amount = new BigDecimal(e.substring(eq + 1).trim());
+            } catch (NumberFormatException notANumber) {
+                throw new IllegalArgumentException("'" + e + "': the amount is not a number");
+            }
+            String scope = e.substring(0, colon).trim();
+            out.add(new Budget(scope, providerNames.contains(scope), period.equals("monthly"), amount));
+        }
+        return out;
+    }
+
+    /** The price of a provider's model: its own, or that of the longest price name it starts with (dated versions). */
+    public Price price(String provider, String model) {
+        Map<String, Price> list = prices.getOrDefault(provider, Map.of());
+        if (model == null) {
+            return null;
+        }
+        Price exact = list.get(model);
+        if (exact != null) {
+            return exact;
+        }
+        String best = null;
+        for (String name : list.keySet()) {
+            if (model.startsWith(name) && (best == null || name.length() > best.length())) {
+                best = name;
+            }
+        }
+        return best == null ? null : list.get(best);
+    }
+
+    /**
+     * Before a call: snoozes the job (BUDGET_EXHAUSTED) when a budget of its provider or job type is
+     * used up. Reads the database only when budgets are configured.
+     */
+    public void check(String provider, String jobType) {
+        if (budgets.isEmpty()) {
+            return;
+        }
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        for (Budget b : budgets) {
+            if (!(b.provider() ? b.scope().equals(provider) : b.scope().equals(jobType))) {
+                continue;
+            }
+            BigDecimal spent = jdbc.queryForObject(SPENT, new MapSqlParameterSource("since", b.since(today))
+                    .addValue("provider", b.provider() ? provider : null).addValue("jobType", b.provider() ? null : jobType),
+                    BigDecimal.class);
+            boolean exhausted = spent.compareTo(b.amount()) >= 0;
+            states.put(b.name(), new BudgetState(b, spent, exhausted, Instant.now()));
+            if (exhausted) {
+                Duration untilNext = Duration.between(Instant.now(), b.nextPeriod(today));
+                Duration wait = untilNext.compareTo(LONGEST_SNOOZE) > 0 ? LONGEST_SNOOZE : untilNext;
+                meters.count(provider, "budget_exhausted");
+                throw ProviderErrors.fail("BUDGET_EXHAUSTED", FailureKind.SNOOZE, "the " + (b.monthly() ? "monthly" : "daily")
+                        + " budget of " + (b.provider() ? "provider " : "job type ") + b.scope() + " is used up: "
+                        + spent.stripTrailingZeros().toPlainString() + " of " + b.amount().toPlainString()
+                        + " spent (caravan.budgets, CARAVAN_BUDGETS); waiting for the next " + (b.monthly() ? "month" : "day")
+                        + " or a higher budget", providers.get(provider), null, wait.isNegative() ? Duration.ofSeconds(1) : wait);
+            }
+        }
+    }
+
+    /**
+     * After a language model call: its tokens (the answer's usage) and their cost, added to the day's
+     * and the job's sums and to the metrics. A call whose answer gave no usage costs nothing known and
+     * is not recorded. Never fails the job: a ledger that cannot be written is logged.
+     */
+    public void record(ProviderCall call, String jobId, String jobType, String model, Exchange exchange) {
+        if (call == null) {
+            return;
+        }
+        Provider p = providers.get(call.provider());
+        if (!p.protocol().llm()) {
+            return;
+        }
+        TokenReport report = TokenReport.of(p.protocol(), exchange.getMessage());
+        if (report.used() == null) {
+            return;
+        }
+        long in = report.inputTokens() == null ? 0 : report.inputTokens();
+        long out = report.outputTokens() == null ? 0 : report.outputTokens();
+        String priced = model == null || model.isBlank() ? "unknown" : model;
+        Price price = price(p.name(), priced);
+        BigDecimal cost = price == null ? BigDecimal.ZERO : price.of(in, out);
+        meters.spent(p.name(), priced, in, out, cost.doubleValue());
+        try {
+            jdbc.update(RECORD, new MapSqlParameterSource("jobType", jobType == null ? "" : jobType)
+                    .addValue("provider", p.name()).addValue("model", priced).addValue("inputTokens", in)
+                    .addValue("outputTokens", out).addValue("cost", cost)
+                    .addValue("jobId", jobId == null ? null : UUID.fromString(jobId)));
+        } catch (RuntimeException e) {
+            LOG.warn("could not record the spend of a {} call of job {} ({} + {} tokens): {}", p.name(), jobId, in, out,
+                    e.getMessage());
+        }
+    }
+
+    /** The budgets as last checked, for /health: name → {spent, budget, exhausted}. */
+    public Map<String, Object> report() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Budget b : budgets) {
+            BudgetState s = states.get(b.name());
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("budget", b.amount().toPlainString());
+            entry.put("spent", s == null ? null : s.spent().stripTrailingZeros().toPlainString());
+            entry.put("exhausted", s != null && s.exhausted() && isCurrent(s));
+            entry.put("checked_at", s == null ? null : s.checkedAt().toString());
+            out.put(b.name(), entry);
+        }
+        return out;
+    }
+
+    /** Whether a provider's own budget was found used up at its last check (this day or month). */
+    public boolean exhausted(String provider) {
+        for (BudgetState s : states.values()) {
+            if (s.budget().provider() && s.budget().scope().equals(provider) && s.exhausted() && isCurrent(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isCurrent(BudgetState s) {
+        LocalDate checked = LocalDate.ofInstant(s.checkedAt(), ZoneOffset.UTC);
+        return Instant.now().isBefore(s.budget().nextPeriod(checked));
+    }
+}
