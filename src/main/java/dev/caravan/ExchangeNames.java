@@ -31,6 +31,8 @@ public final class ExchangeNames {
      * which shutdown runs to end the job's run.
      */
     public static final String CANCEL_CALL = "caravanCancelCall";
+    /** When an asynchronous provider call's request was all sent (System.nanoTime()), set by async-http. */
+    public static final String SENT_AT = "caravanSentAt";
     /** Set by a pipeline: the paths of the files it wrote, which go to output_files. */
     public static final String OUTPUT_FILES = "outputFiles";
 

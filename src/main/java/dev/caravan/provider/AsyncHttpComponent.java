@@ -136,7 +136,10 @@ public final class AsyncHttpComponent extends DefaultComponent {
                 }
             }
             try {
-                request.setEntity(entity(in));
+                org.apache.hc.core5.http.nio.AsyncEntityProducer body = entity(in);
+                exchange.removeProperty(ExchangeNames.SENT_AT);
+                // when the whole request is out: a token budget counts the call from then
+                request.setEntity(body == null ? null : new SentEntity(body, at -> exchange.setProperty(ExchangeNames.SENT_AT, at)));
             } catch (Exception e) {
                 exchange.setException(e);
                 callback.done(true);

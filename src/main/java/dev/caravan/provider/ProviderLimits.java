@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import dev.caravan.ExchangeNames;
 import dev.caravan.config.SqlResource;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
@@ -179,8 +180,11 @@ public final class ProviderLimits {
                 used = 0L; // refused, or kept back by the breaker: nothing spent
             }
             try {
+                Long sent = exchange.getProperty(ExchangeNames.SENT_AT, Long.class);
+                Long sentAgoMs = sent == null || sent - call.startedNanos() < 0 ? null
+                        : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
                 jdbc.queryForObject(RELEASE, new MapSqlParameterSource("lease", call.lease()).addValue("tokens", used)
-                        .addValue("holdMs", hold == null ? null : hold.toMillis()), Boolean.class);
+                        .addValue("holdMs", hold == null ? null : hold.toMillis()).addValue("sentAgoMs", sentAgoMs), Boolean.class);
             } catch (RuntimeException e) {
                 LOG.warn("could not release {} capacity lease {} (it expires on its own): {}", call.provider(),
                         call.lease(), e.getMessage());

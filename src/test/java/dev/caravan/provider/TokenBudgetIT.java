@@ -69,6 +69,9 @@ class TokenBudgetIT {
                 usage += done.result().path("usage").path("total_tokens").asLong();
             }
             assertThat(usage).as("tokens the jobs' results record").isEqualTo(stub.tokensServed());
+            // the calls' tokens count from when their requests were sent, not from when their answers ended
+            assertThat(db.count("SELECT count(*) FROM api_capacity_leases WHERE provider = 'openai' AND tokens_at IS NOT NULL"
+                    + " AND tokens_at < ended_at")).isPositive();
             // the leases were settled to the usage the answers reported
             assertThat(db.count("SELECT coalesce(sum(tokens), 0) FROM api_capacity_leases WHERE provider = 'openai'"
                     + " AND ended_at > now() - interval '6 seconds'")).isLessThanOrEqualTo(12_000);
