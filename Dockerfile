@@ -29,9 +29,10 @@ ENV CARAVAN_ROUTES_DIR=/app/routes \
     SHUTDOWN_TIMEOUT_SECONDS=30
 VOLUME ["/app/routes", "/app/results", "/app/data"]
 # 8080: the HTTP API (needs CARAVAN_API_KEY, since it listens on every interface); 10000: health, metrics
+# (the health check follows HEALTH_CHECK_PORT when it is set to another port)
 EXPOSE 8080 10000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:10000/health || exit 1
+  CMD curl -fsS "http://127.0.0.1:${HEALTH_CHECK_PORT:-10000}/health" || exit 1
 # SIGTERM starts the graceful stop: claiming stops, running jobs get SHUTDOWN_TIMEOUT_SECONDS, the rest
 # goes back to pending. Give the container more than that to stop (compose: stop_grace_period 60s,
 # docker run --stop-timeout 60, Kubernetes terminationGracePeriodSeconds 60).

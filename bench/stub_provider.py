@@ -32,6 +32,7 @@ stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "
 TPM = None
 WINDOW = []  # (arrived, tokens) of the calls of the last minute
 ANSWER_TOKENS = 150
+ARRIVALS = None  # --arrivals FILE: one line per chat call, "seconds tokens status"
 DELAY = 2.0
 SPREAD = None
 RANDOM = random.Random(28)
@@ -114,6 +115,9 @@ def budget(body, loop_time):
             if used - freed + tokens <= TPM:
                 break
         stats["refused"] += 1
+        if ARRIVALS:
+            ARRIVALS.write("%.3f %d 429\n" % (loop_time, tokens))
+            ARRIVALS.flush()
         wait_ms = max(1, int((at - loop_time) * 1000))
         extra = ("retry-after-ms: %d\r\nretry-after: %d\r\nx-ratelimit-limit-tokens: %d\r\n"
                  "x-ratelimit-remaining-tokens: %d\r\nx-ratelimit-reset-tokens: %dms\r\n"
@@ -123,6 +127,9 @@ def budget(body, loop_time):
                                                  "type": "tokens", "code": "rate_limit_exceeded"}}).encode()
     WINDOW.append((loop_time, tokens))
     stats["tokens"] += tokens
+    if ARRIVALS:
+        ARRIVALS.write("%.3f %d 200\n" % (loop_time, tokens))
+        ARRIVALS.flush()
     extra = ("x-ratelimit-limit-tokens: %d\r\nx-ratelimit-remaining-tokens: %d\r\nx-ratelimit-reset-tokens: %dms\r\n"
              % (TPM, TPM - used - tokens, 60000))
     answer = json.loads(ANSWER)
@@ -234,4 +241,6 @@ if __name__ == "__main__":
     DRIP = "--drip" in args
     if "--tpm" in args:
         TPM = int(args[args.index("--tpm") + 1])
+    if "--arrivals" in args:
+        ARRIVALS = open(args[args.index("--arrivals") + 1], "a")
     asyncio.run(main(port))

@@ -26,7 +26,7 @@ class ContainerFilesTest {
         int user = indexOf(lines, "USER ");
         int entry = indexOf(lines, "ENTRYPOINT ");
         assertThat(user).as("USER comes before ENTRYPOINT").isLessThan(entry);
-        assertThat(String.join("\n", lines)).contains("HEALTHCHECK").contains("http://127.0.0.1:10000/health");
+        assertThat(String.join("\n", lines)).contains("HEALTHCHECK").contains("http://127.0.0.1:${HEALTH_CHECK_PORT:-10000}/health");
         assertThat(lines).contains("STOPSIGNAL SIGTERM");
         assertThat(lines.get(entry)).startsWith("ENTRYPOINT [").contains("/app/caravan.jar")
                 .as("the JVM options the README starts it with").contains("\"@/app/jvm.options\"");

@@ -49,7 +49,7 @@ class TokenBudgetIT {
     @Test
     void twoWorkersUseOneTokenBudgetWithoutBeingToldTooManyRequests() throws Exception {
         Db db = Db.fresh();
-        try (TokenBudgetStub stub = new TokenBudgetStub(12_000, 6_000, 300, 150);
+        try (TokenBudgetStub stub = new TokenBudgetStub(12_000, 6_000, 800, 150);
              CaravanInstance first = CaravanInstance.start(db, worker(stub, "12000"));
              CaravanInstance second = CaravanInstance.start(db, worker(stub, "12000"))) {
             List<UUID> ids = documents(db, 28);
