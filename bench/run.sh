@@ -9,8 +9,10 @@
 #            calls in flight at the stub, peak resident memory and threads; with each JDK of
 #            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
 #   tokens   a provider enforcing BENCH_TOKENS_TPM tokens per minute (default 40,000; the stub answers
-#            429 beyond it), two workers sharing OPENAI_TOKENS_PER_MINUTE, documents of mixed sizes
-#            for BENCH_TOKENS_SECONDS (300): share of the budget used, 429s received, attempts spent;
+#            429 beyond it, over a sliding minute), two workers sharing OPENAI_TOKENS_PER_MINUTE,
+#            documents of mixed sizes for BENCH_TOKENS_SECONDS (300): share of the most the provider
+#            lets through in that time (a full minute's budget at once, then again each minute), 429s
+#            received, attempts spent;
 #   gateway  peak resident memory of one pdf_to_xml job through a gateway stub, for a 1 MB and a
 #            40 MB PDF, by file_path and by file_url;
 #   upload   peak resident memory while 1, 4 and 8 clients at once each POST a 45 MB PDF to
@@ -390,7 +392,7 @@ if has_phase tokens; then
         count(*) FILTER (WHERE status = 'pending' AND error_details->>'code' = 'PROVIDER_RATE_LIMITED')
         FROM job_queue WHERE job_name = 'tokens'" | tr '|' ' ')"
   rows="$rows
-| tokens: $TOKENS_TPM per minute enforced by the provider, two workers, $TOKENS_SECONDS s: tokens served (share of the budget); 429s; jobs done of $n; jobs with an attempt spent; jobs waiting snoozed at the end | $served ($(python3 -c "print(round(100 * $served / ($TOKENS_TPM * $TOKENS_SECONDS / 60), 1))") %); $refused; $done_n; $spent; $snoozes |"
+| tokens: $TOKENS_TPM per minute enforced by the provider, two workers, $TOKENS_SECONDS s: tokens served (share of the most the provider lets through in that time, $TOKENS_TPM x ceil($TOKENS_SECONDS / 60)); 429s; jobs done of $n; jobs with an attempt spent; jobs waiting snoozed at the end | $served ($(python3 -c "import math; print(round(100 * $served / ($TOKENS_TPM * math.ceil($TOKENS_SECONDS / 60)), 1))") %); $refused; $done_n; $spent; $snoozes |"
   for w in $tw; do stop_worker "$w"; done
   sql "DELETE FROM job_queue WHERE job_name = 'tokens'"
   kill "$stub_pid" 2>/dev/null
