@@ -1,21 +1,26 @@
--- One language model call's tokens and cost (SpendLedger), added to its day's sum and to its job's.
--- The job's share is skipped when the job is gone (a job's row may be deleted while its call runs).
+-- A batch of language model spend (SpendLedger, flushed about once a second): the days' sums and the
+-- jobs' sums, each given as parallel arrays, added in one statement. A job's share is skipped when the
+-- job is gone (its row may be deleted while its calls are still being recorded).
 WITH daily AS (
     INSERT INTO spend_daily AS s (day, job_type, provider, model, calls, input_tokens, output_tokens, cost)
-    VALUES ((now() AT TIME ZONE 'UTC')::date, :jobType, :provider, :model, 1, :inputTokens, :outputTokens, :cost)
+    SELECT * FROM unnest(CAST(CAST(:days AS text[]) AS date[]), CAST(:jobTypes AS text[]), CAST(:providers AS text[]),
+                         CAST(:models AS text[]), CAST(CAST(:calls AS text[]) AS bigint[]), CAST(CAST(:inputTokens AS text[]) AS bigint[]),
+                         CAST(CAST(:outputTokens AS text[]) AS bigint[]), CAST(CAST(:costs AS text[]) AS numeric[]))
     ON CONFLICT (day, job_type, provider, model) DO UPDATE
-       SET calls = s.calls + 1, input_tokens = s.input_tokens + excluded.input_tokens,
+       SET calls = s.calls + excluded.calls, input_tokens = s.input_tokens + excluded.input_tokens,
            output_tokens = s.output_tokens + excluded.output_tokens, cost = s.cost + excluded.cost
     RETURNING 1
 )
 INSERT INTO job_spend AS j (job_id, day, calls, input_tokens, output_tokens, cost, providers, models)
-SELECT q.id, (now() AT TIME ZONE 'UTC')::date, 1, :inputTokens, :outputTokens, :cost,
-       ARRAY[CAST(:provider AS text)], ARRAY[CAST(:model AS text)]
-  FROM job_queue q
- WHERE q.id = :jobId
+SELECT q.id, b.day, b.calls, b.input_tokens, b.output_tokens, b.cost,
+       string_to_array(b.providers, ','), string_to_array(b.models, ',')
+  FROM unnest(CAST(CAST(:jobIds AS text[]) AS uuid[]), CAST(CAST(:jobDays AS text[]) AS date[]), CAST(CAST(:jobCalls AS text[]) AS bigint[]),
+              CAST(CAST(:jobInputTokens AS text[]) AS bigint[]), CAST(CAST(:jobOutputTokens AS text[]) AS bigint[]), CAST(CAST(:jobCosts AS text[]) AS numeric[]),
+              CAST(:jobProviders AS text[]), CAST(:jobModels AS text[]))
+       AS b (job_id, day, calls, input_tokens, output_tokens, cost, providers, models)
+  JOIN job_queue q ON q.id = b.job_id
 ON CONFLICT (job_id) DO UPDATE
-   SET calls = j.calls + 1, input_tokens = j.input_tokens + excluded.input_tokens,
+   SET calls = j.calls + excluded.calls, input_tokens = j.input_tokens + excluded.input_tokens,
        output_tokens = j.output_tokens + excluded.output_tokens, cost = j.cost + excluded.cost,
-       providers = CASE WHEN excluded.providers[1] = ANY (j.providers) THEN j.providers
-                        ELSE j.providers || excluded.providers END,
-       models = CASE WHEN excluded.models[1] = ANY (j.models) THEN j.models ELSE j.models || excluded.models END
+       providers = ARRAY(SELECT DISTINCT unnest(j.providers || excluded.providers)),
+       models = ARRAY(SELECT DISTINCT unnest(j.models || excluded.models))

@@ -143,7 +143,10 @@ final class ProviderConfiguration {
         } catch (IllegalArgumentException e) {
             throw new StartupFailure("caravan.budgets (CARAVAN_BUDGETS): " + e.getMessage());
         }
-        registry.bind("spendLedger", new SpendLedger(providers, meters, prices, budgets, dataSource));
+        SpendLedger spend = new SpendLedger(providers, meters, prices, budgets, dataSource,
+                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(providers, "caravan-spend-ledger"));
+        context.addService(spend, true);
+        registry.bind("spendLedger", spend);
         registry.bind("llm", new LanguageModels(models, key -> text(props, key), bool(props, "caravan.llm.payload-choice"),
                 name -> async.get(name).breaker().getState() == CircuitBreaker.State.OPEN));
         registry.bind("pdfGateway", new PdfGateway(gateway, Path.of(text(props, "caravan.results.dir")),

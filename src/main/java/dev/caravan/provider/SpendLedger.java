@@ -28,12 +28,15 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
  * used by route provider-call). Each call's tokens, by the answer's usage, are priced with its
  * provider's prices per million input and output tokens (caravan.providers.&lt;name&gt;.prices, "model=in/out,...",
  * a model matched exactly or by the longest price name it starts with) and added to spend_daily and
- * job_spend (V13). A budget (caravan.budgets, "scope:daily=amount" or "scope:monthly=amount", scope a
+ * job_spend (V13), in batches: the calls of about a second are summed in memory and written in one
+ * statement (a statement per call made a thousand calls ending together queue on one row of
+ * spend_daily); a batch that cannot be written is kept for the next, and stopping writes the last one.
+ * A budget (caravan.budgets, "scope:daily=amount" or "scope:monthly=amount", scope a
  * provider or a job type) that is used up snoozes the jobs that would spend it (BUDGET_EXHAUSTED, no
  * attempt spent) until the next day or month begins, at most an hour at a time so a raised budget is
  * seen; the calls in flight when it is reached may still end above it. Days and months are UTC.
  */
-public final class SpendLedger {
+public final class SpendLedger implements org.apache.camel.Service {
 
     private static final Logger LOG = LoggerFactory.getLogger("caravan.provider");
     private static final String RECORD = SqlResource.load("record_spend.sql");
@@ -74,9 +77,42 @@ public final class SpendLedger {
     private final List<Budget> budgets;
     private final NamedParameterJdbcTemplate jdbc;
     private final Map<String, BudgetState> states = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    /** Spend not written yet: per (day, job type, provider, model), and per job. */
+    private Map<List<Object>, Sum> daily = new LinkedHashMap<>();
+    private Map<UUID, JobSum> jobs = new LinkedHashMap<>();
+    private final java.util.concurrent.ScheduledExecutorService flusher;
+    private volatile boolean failing;
 
+    /** Calls, tokens and cost summed. */
+    private static class Sum {
+        long calls;
+        long input;
+        long output;
+        BigDecimal cost = BigDecimal.ZERO;
+
+        void add(long c, long in, long out, BigDecimal money) {
+            calls += c;
+            input += in;
+            output += out;
+            cost = cost.add(money);
+        }
+    }
+
+    private static final class JobSum extends Sum {
+        final LocalDate day;
+        final java.util.Set<String> providers = new java.util.LinkedHashSet<>();
+        final java.util.Set<String> models = new java.util.LinkedHashSet<>();
+
+        JobSum(LocalDate day) {
+            this.day = day;
+        }
+    }
+
+    /** @param flusher runs the writes, about once a second once {@link #start} is called */
     public SpendLedger(Providers providers, ProviderMeters meters, Map<String, Map<String, Price>> prices, List<Budget> budgets,
-                       DataSource dataSource) {
+                       DataSource dataSource, java.util.concurrent.ScheduledExecutorService flusher) {
+        this.flusher = flusher;
         this.providers = providers;
         this.meters = meters;
         this.prices = prices;
@@ -174,7 +210,7 @@ public final class SpendLedger {
             }
             BigDecimal spent = jdbc.queryForObject(SPENT, new MapSqlParameterSource("since", b.since(today))
                     .addValue("provider", b.provider() ? provider : null).addValue("jobType", b.provider() ? null : jobType),
-                    BigDecimal.class);
+                    BigDecimal.class).add(pending(b, today));
             boolean exhausted = spent.compareTo(b.amount()) >= 0;
             states.put(b.name(), new BudgetState(b, spent, exhausted, Instant.now()));
             if (exhausted) {
@@ -192,8 +228,8 @@ public final class SpendLedger {
 
     /**
      * After a language model call: its tokens (the answer's usage) and their cost, added to the day's
-     * and the job's sums and to the metrics. A call whose answer gave no usage costs nothing known and
-     * is not recorded. Never fails the job: a ledger that cannot be written is logged.
+     * and the job's sums (in memory until the next {@link #flush}) and to the metrics. A call whose answer
+     * gave no usage costs nothing known and is not recorded. Never fails the job.
      */
     public void record(ProviderCall call, String jobId, String jobType, String model, Exchange exchange) {
         if (call == null) {
@@ -213,14 +249,111 @@ public final class SpendLedger {
         Price price = price(p.name(), priced);
         BigDecimal cost = price == null ? BigDecimal.ZERO : price.of(in, out);
         meters.spent(p.name(), priced, in, out, cost.doubleValue());
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        synchronized (lock) {
+            daily.computeIfAbsent(List.of(today, jobType == null ? "" : jobType, p.name(), priced), k -> new Sum())
+                    .add(1, in, out, cost);
+            if (jobId != null) {
+                JobSum job = jobs.computeIfAbsent(UUID.fromString(jobId), k -> new JobSum(today));
+                job.add(1, in, out, cost);
+                job.providers.add(p.name());
+                job.models.add(priced);
+            }
+        }
+    }
+
+    /** Writes what was recorded since the last write, in one statement; kept for the next when it fails. */
+    public void flush() {
+        Map<List<Object>, Sum> days;
+        Map<UUID, JobSum> perJob;
+        synchronized (lock) {
+            if (daily.isEmpty()) {
+                return;
+            }
+            days = daily;
+            perJob = jobs;
+            daily = new LinkedHashMap<>();
+            jobs = new LinkedHashMap<>();
+        }
+        // every array as text (the statement casts them): the driver binds text arrays whatever the version
+        MapSqlParameterSource batch = new MapSqlParameterSource();
+        batch.addValue("days", texts(days.keySet(), k -> k.get(0)));
+        batch.addValue("jobTypes", texts(days.keySet(), k -> k.get(1)));
+        batch.addValue("providers", texts(days.keySet(), k -> k.get(2)));
+        batch.addValue("models", texts(days.keySet(), k -> k.get(3)));
+        batch.addValue("calls", texts(days.values(), v -> v.calls));
+        batch.addValue("inputTokens", texts(days.values(), v -> v.input));
+        batch.addValue("outputTokens", texts(days.values(), v -> v.output));
+        batch.addValue("costs", texts(days.values(), v -> v.cost.toPlainString()));
+        batch.addValue("jobIds", texts(perJob.keySet(), k -> k));
+        batch.addValue("jobDays", texts(perJob.values(), v -> v.day));
+        batch.addValue("jobCalls", texts(perJob.values(), v -> v.calls));
+        batch.addValue("jobInputTokens", texts(perJob.values(), v -> v.input));
+        batch.addValue("jobOutputTokens", texts(perJob.values(), v -> v.output));
+        batch.addValue("jobCosts", texts(perJob.values(), v -> v.cost.toPlainString()));
+        batch.addValue("jobProviders", texts(perJob.values(), v -> String.join(",", v.providers)));
+        batch.addValue("jobModels", texts(perJob.values(), v -> String.join(",", v.models)));
         try {
-            jdbc.update(RECORD, new MapSqlParameterSource("jobType", jobType == null ? "" : jobType)
-                    .addValue("provider", p.name()).addValue("model", priced).addValue("inputTokens", in)
-                    .addValue("outputTokens", out).addValue("cost", cost)
-                    .addValue("jobId", jobId == null ? null : UUID.fromString(jobId)));
+            jdbc.update(RECORD, batch);
+            if (failing) {
+                failing = false;
+                LOG.info("the spend ledger is written again");
+            }
         } catch (RuntimeException e) {
-            LOG.warn("could not record the spend of a {} call of job {} ({} + {} tokens): {}", p.name(), jobId, in, out,
-                    e.getMessage());
+            if (!failing) {
+                failing = true;
+                LOG.warn("could not write the spend of {} model call(s) (kept, written with the next batch): {}",
+                        days.values().stream().mapToLong(v -> v.calls).sum(), e.getMessage());
+            }
+            synchronized (lock) {
+                days.forEach((k, v) -> daily.merge(k, v, (a, b) -> {
+                    a.add(b.calls, b.input, b.output, b.cost);
+                    return a;
+                }));
+                perJob.forEach((k, v) -> jobs.merge(k, v, (a, b) -> {
+                    a.add(b.calls, b.input, b.output, b.cost);
+                    a.providers.addAll(b.providers);
+                    a.models.addAll(b.models);
+                    return a;
+                }));
+            }
+        }
+    }
+
+    private static <T> String[] texts(java.util.Collection<T> values, java.util.function.Function<T, Object> field) {
+        return values.stream().map(v -> String.valueOf(field.apply(v))).toArray(String[]::new);
+    }
+
+    /** This worker's spend in a budget's scope that is not written yet. */
+    private BigDecimal pending(Budget b, LocalDate today) {
+        BigDecimal sum = BigDecimal.ZERO;
+        synchronized (lock) {
+            for (Map.Entry<List<Object>, Sum> e : daily.entrySet()) {
+                LocalDate day = (LocalDate) e.getKey().get(0);
+                String scope = (String) e.getKey().get(b.provider() ? 2 : 1);
+                if (!day.isBefore(b.since(today)) && scope.equals(b.scope())) {
+                    sum = sum.add(e.getValue().cost);
+                }
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public void start() {
+        flusher.scheduleWithFixedDelay(this::flushQuietly, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void stop() {
+        flushQuietly();
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            LOG.warn("the spend ledger's write failed: {}", e.getMessage());
         }
     }
 

@@ -80,6 +80,8 @@ class SpendLedgerIT {
             await().atMost(Duration.ofSeconds(90)).until(() ->
                     db.count("SELECT count(*) FROM job_queue WHERE job_type = 'ai_processing' AND status = 'completed'") == 30);
 
+            // each worker writes its calls' spend about once a second
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.count("SELECT coalesce(sum(calls), 0) FROM spend_daily") == 30);
             long in = stub.promptTokensServed();
             long out = stub.completionTokensServed();
             assertThat(stub.answered()).isEqualTo(30);
@@ -144,8 +146,9 @@ class SpendLedgerIT {
                         + db.count("SELECT count(*) FROM job_queue WHERE job_type = 'ai_processing' AND status = 'pending'"
                                 + " AND error_details ->> 'code' = 'BUDGET_EXHAUSTED'") == 20);
 
-                BigDecimal spent = db.jdbc().queryForObject("SELECT sum(cost) FROM spend_daily", BigDecimal.class);
                 long done = db.count("SELECT count(*) FROM job_queue WHERE job_type = 'ai_processing' AND status = 'completed'");
+                await().atMost(Duration.ofSeconds(10)).until(() -> db.count("SELECT coalesce(sum(calls), 0) FROM spend_daily") == done);
+                BigDecimal spent = db.jdbc().queryForObject("SELECT sum(cost) FROM spend_daily", BigDecimal.class);
                 assertThat(done).isBetween(3L, 15L);
                 assertThat(spent).isGreaterThanOrEqualTo(new BigDecimal("10"));
                 // at most the calls in flight when it was reached go over it (two slots, under four dollars each)
