@@ -25,7 +25,7 @@ import org.apache.camel.Exchange;
 /**
  * The console's pages, rendered on the server as plain HTML (no script needed but the small
  * live-refresh one, nothing fetched from elsewhere). Every value from the database is escaped.
- * The routes (console.camel.yaml) run the statements and hand their rows here.
+ * The routes (console-*.camel.yaml) run the statements and hand their rows here.
  */
 public final class ConsolePages {
 

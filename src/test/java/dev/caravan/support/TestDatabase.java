@@ -12,12 +12,14 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 /**
  * The PostgreSQL server the tests use: the one CARAVAN_TEST_DB_URL names (a jdbc URL of a database
  * on a server where the user may CREATE DATABASE), else one embedded server per test JVM. Every test
- * class gets a fresh database of its own.
+ * class gets a fresh database of its own; on a server, the databases a test JVM made are dropped when it
+ * ends (CARAVAN_TEST_KEEP_DBS=true keeps them, to look into a failure).
  */
 public final class TestDatabase {
 
     private static String serverUrl;
     private static EmbeddedPostgres embedded;
+    private static final java.util.List<String> MADE = new java.util.ArrayList<>();
 
     private TestDatabase() {
     }
@@ -28,6 +30,7 @@ public final class TestDatabase {
         String name = "caravan_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
+            MADE.add(name);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create test database on " + admin, e);
         }
@@ -43,6 +46,9 @@ public final class TestDatabase {
             String external = System.getenv("CARAVAN_TEST_DB_URL");
             if (external != null && !external.isBlank()) {
                 serverUrl = external;
+                if (!"true".equals(System.getenv("CARAVAN_TEST_KEEP_DBS"))) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(TestDatabase::dropMade, "drop-test-databases"));
+                }
             } else {
                 try {
                     embedded = EmbeddedPostgres.builder().start();
@@ -60,6 +66,21 @@ public final class TestDatabase {
             }
         }
         return serverUrl;
+    }
+
+    /** Drops the databases this JVM made on the external server (their workers are gone or going: FORCE). */
+    private static synchronized void dropMade() {
+        try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {
+            for (String name : MADE) {
+                try {
+                    s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                } catch (SQLException e) {
+                    System.err.println("could not drop test database " + name + ": " + e.getMessage());
+                }
+            }
+        } catch (SQLException e) {
+            System.err.println("could not drop the test databases: " + e.getMessage());
+        }
     }
 
     static String withDatabase(String url, String database) {
