@@ -90,7 +90,9 @@ class FailoverIT {
             }
         }
         assertThat(db.count("SELECT count(*) FROM job_queue WHERE retry_count > 0"))
-                .as("jobs that spent an attempt on the failover").isZero();
+                .as("jobs that spent an attempt on the failover: " + db.jdbc().queryForList("SELECT error_details ->> 'code'"
+                        + " || ' ' || coalesce(error_details ->> 'message', '') || ' ' || coalesce(error_details -> 'history' ->> 0, '')"
+                        + " FROM job_queue WHERE retry_count > 0 LIMIT 3", String.class)).isZero();
         assertThat(db.count("SELECT count(*) FROM job_queue WHERE error_details::text LIKE '%HEARTBEAT_TIMEOUT%'"))
                 .as("jobs of live workers taken by the reaper").isZero();
         // a statement of the job's own whose answer was lost when the connection was cut may have been
