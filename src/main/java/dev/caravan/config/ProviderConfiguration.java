@@ -255,17 +255,7 @@ final class ProviderConfiguration {
     private static LanguageModel languageModel(PropertiesComponent props, Provider p, CamelContext context) {
         String name = p.name();
         Protocol protocol = p.protocol();
-        if (protocol == Protocol.ANTHROPIC_MESSAGES) {
-            return new AnthropicMessages(p, new AnthropicMessages.Settings(
-                    value(props, name, protocol, "model"),
-                    value(props, name, protocol, "complex-model"),
-                    value(props, name, protocol, "prompts"),
-                    value(props, name, protocol, "response-format"),
-                    number(props, name, protocol, "max-tokens"),
-                    Boolean.parseBoolean(value(props, name, protocol, "send-images")),
-                    number(props, name, protocol, "max-ocr-chars")), context);
-        }
-        return new ChatCompletions(p, new ChatCompletions.Settings(
+        LanguageModel.Settings settings = new LanguageModel.Settings(
                 value(props, name, protocol, "model"),
                 value(props, name, protocol, "complex-model"),
                 value(props, name, protocol, "prompts"),
@@ -273,7 +263,9 @@ final class ProviderConfiguration {
                 value(props, name, protocol, "max-tokens-field"),
                 number(props, name, protocol, "max-tokens"),
                 Boolean.parseBoolean(value(props, name, protocol, "send-images")),
-                number(props, name, protocol, "max-ocr-chars")), context);
+                number(props, name, protocol, "max-ocr-chars"));
+        return protocol == Protocol.ANTHROPIC_MESSAGES ? new AnthropicMessages(p, settings, context)
+                : new ChatCompletions(p, settings, context);
     }
 
     /**

@@ -24,11 +24,6 @@ import org.apache.camel.CamelContext;
  */
 public final class AnthropicMessages implements LanguageModel {
 
-    /** The settings of caravan.providers.&lt;name&gt;.* that shape a request. */
-    public record Settings(String model, String complexModel, String promptsLocation, String responseFormat, int maxTokens,
-                           boolean sendImages, int maxOcrChars) {
-    }
-
     private final ObjectMapper json = Json.mapper();
     private final Provider provider;
     private final Settings settings;

@@ -30,11 +30,6 @@ import org.apache.camel.support.PluginHelper;
  */
 public final class ChatCompletions implements LanguageModel {
 
-    /** The settings of caravan.providers.&lt;name&gt;.* that shape a request. */
-    public record Settings(String model, String complexModel, String promptsLocation, String responseFormat,
-                           String maxTokensField, int maxTokens, boolean sendImages, int maxOcrChars) {
-    }
-
     private final ObjectMapper json = Json.mapper();
     private final Provider provider;
     private final Settings settings;

@@ -20,6 +20,16 @@ public interface LanguageModel {
     record Request(Object body, String model, long tokensAtMost) {
     }
 
+    /**
+     * The settings of caravan.providers.&lt;name&gt;.* that shape a request, for either protocol.
+     *
+     * @param maxTokensField the Chat Completions field the limit goes in (max_completion_tokens or max_tokens);
+     *                       Anthropic's is always max_tokens
+     */
+    record Settings(String model, String complexModel, String promptsLocation, String responseFormat,
+                    String maxTokensField, int maxTokens, boolean sendImages, int maxOcrChars) {
+    }
+
     /** The provider this speaks for. */
     Provider provider();
 
