@@ -80,6 +80,12 @@ public final class ProviderAnswers {
         throw providers.redact(failure);
     }
 
+    /** What a language model's answer says of tokens (usage, budget left); nothing for other providers. */
+    public TokenReport tokens(String name, Message answer) {
+        Provider p = providers.get(name);
+        return p.protocol().llm() ? TokenReport.of(p.protocol(), answer) : TokenReport.NONE;
+    }
+
     /** When the answer asks to come back: its retry-after-ms (OpenAI) or Retry-After (seconds or a date), or null. */
     static Duration retryAfter(Message answer) {
         String retryAfterMs = answer.getHeader("retry-after-ms", String.class);

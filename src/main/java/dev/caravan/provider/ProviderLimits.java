@@ -156,10 +156,11 @@ public final class ProviderLimits {
      * and what the provider's headers said of its budget, and records the call's duration. Never fails
      * the job (a lease also expires).
      */
-    public void release(ProviderCall call, Exchange exchange) {
+    public void release(ProviderCall call, TokenReport usage, Exchange exchange) {
         if (call == null) {
             return;
         }
+        TokenReport report = usage == null ? TokenReport.NONE : usage;
         Provider p = providers.get(call.provider());
         Message answer = exchange.getMessage();
         int status = answer.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
@@ -168,8 +169,6 @@ public final class ProviderLimits {
         if (hold != null) {
             heldUntil.merge(call.provider(), System.nanoTime() + hold.toNanos(), (a, b) -> a - b > 0 ? a : b);
         }
-        TokenReport report = p.protocol().llm() ? TokenReport.of(p.protocol(), answer)
-                : new TokenReport(null, null, null, null, null);
         if (report.remaining() != null && report.resetMs() != null) {
             reported.put(call.provider(), new Reported(report.remaining(), report.limit(),
                     System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(report.resetMs())));

@@ -17,7 +17,6 @@ import javax.sql.DataSource;
 
 import dev.caravan.config.SqlResource;
 import dev.caravan.job.FailureKind;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -231,7 +230,7 @@ public final class SpendLedger implements org.apache.camel.Service {
      * and the job's sums (in memory until the next {@link #flush}) and to the metrics. A call whose answer
      * gave no usage costs nothing known and is not recorded. Never fails the job.
      */
-    public void record(ProviderCall call, String jobId, String jobType, String model, Exchange exchange) {
+    public void record(ProviderCall call, String jobId, String jobType, String model, TokenReport report) {
         if (call == null) {
             return;
         }
@@ -239,8 +238,7 @@ public final class SpendLedger implements org.apache.camel.Service {
         if (!p.protocol().llm()) {
             return;
         }
-        TokenReport report = TokenReport.of(p.protocol(), exchange.getMessage());
-        if (report.used() == null) {
+        if (report == null || report.used() == null) {
             return;
         }
         long in = report.inputTokens() == null ? 0 : report.inputTokens();

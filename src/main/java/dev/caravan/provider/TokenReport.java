@@ -29,6 +29,9 @@ import org.apache.camel.Message;
  */
 public record TokenReport(Long inputTokens, Long outputTokens, Long remaining, Long limit, Long resetMs) {
 
+    /** An answer that said nothing of tokens. */
+    public static final TokenReport NONE = new TokenReport(null, null, null, null, null);
+
     private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|h|m|s)");
 
     /** The tokens the call used, or null when the answer did not say. */
