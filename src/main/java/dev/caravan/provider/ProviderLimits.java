@@ -136,7 +136,7 @@ public final class ProviderLimits {
             if (reserved > 0) {
                 reported.computeIfPresent(name, (k, r) -> r.less(reserved));
             }
-            return new ProviderCall(name, lease, started, reserved);
+            return new ProviderCall(name, lease, started);
         }
     }
 
@@ -200,8 +200,16 @@ public final class ProviderLimits {
     }
 
     private static String describe(Provider p) {
-        String rate = p.callsPerPeriod() > 0 ? p.callsPerPeriod() + " calls per " + p.period().toMillis() + " ms" : null;
-        String conc = p.maxConcurrent() > 0 ? p.maxConcurrent() + " at once" : null;
-        return rate == null ? conc : conc == null ? rate : rate + ", " + conc;
+        java.util.List<String> limits = new java.util.ArrayList<>();
+        if (p.callsPerPeriod() > 0) {
+            limits.add(p.callsPerPeriod() + " calls per " + p.period().toMillis() + " ms");
+        }
+        if (p.tokensPerPeriod() > 0) {
+            limits.add(p.tokensPerPeriod() + " tokens per " + p.period().toMillis() + " ms");
+        }
+        if (p.maxConcurrent() > 0) {
+            limits.add(p.maxConcurrent() + " at once");
+        }
+        return String.join(", ", limits);
     }
 }

@@ -69,6 +69,13 @@ class TokenBudgetIT {
                 usage += done.result().path("usage").path("total_tokens").asLong();
             }
             assertThat(usage).as("tokens the jobs' results record").isEqualTo(stub.tokensServed());
+            // a job that waited past max-wait was snoozed with the limit it met named (completed rows keep
+            // their last failure's details)
+            assertThat(db.count("SELECT count(*) FROM job_queue WHERE error_details ->> 'code' = 'PROVIDER_RATE_LIMITED'"))
+                    .isPositive();
+            assertThat(db.jdbc().queryForList("SELECT error_details ->> 'message' FROM job_queue"
+                    + " WHERE error_details ->> 'code' = 'PROVIDER_RATE_LIMITED'", String.class))
+                    .allSatisfy(m -> assertThat(m).contains("is at its shared limit (12000 tokens per 6000 ms)"));
             // the calls' tokens count from when their requests were sent, not from when their answers ended
             assertThat(db.count("SELECT count(*) FROM api_capacity_leases WHERE provider = 'openai' AND tokens_at IS NOT NULL"
                     + " AND tokens_at < ended_at")).isPositive();
