@@ -3,9 +3,10 @@
 -- exhausted. Any worker may run it; SKIP LOCKED and the batch limit keep runs short and disjoint.
 -- Only on evidence that the job's worker is gone, not that the database was: the reaping worker's own
 -- heartbeats must be current (the last one within two intervals) and have run unbroken for the whole
--- timeout (caravan_workers.beating_since), so after a restart, a failover or a pooler's stall every live
--- worker has had a full timeout to be heard again before anyone's silence is judged. Matches nothing
--- while that is not so.
+-- timeout, and never less than a live worker needs to reconnect (caravan_workers.beating_since;
+-- WorkerRegistry.settleSeconds), so after a restart, a failover or a pooler's stall every live worker
+-- has had the time to be heard again before anyone's silence is judged. Matches nothing while that is
+-- not so.
 -- attempts_left: the rule of JobRow.attemptsLeft, decided once per row here.
 WITH stale AS (
     SELECT id, retry_count < max_retries AS attempts_left
@@ -18,7 +19,7 @@ WITH stale AS (
                       AND me.heartbeat_at > now() - make_interval(
                               secs => 2 * CAST(:#${properties:caravan.heartbeat.interval-ms} AS double precision) / 1000)
                       AND me.beating_since <= now() - make_interval(
-                              secs => CAST(:#${properties:caravan.reaper.heartbeat-timeout-seconds} AS double precision)))
+                              secs => CAST(:#${bean:workerRegistry.reaperSettleSeconds} AS double precision)))
      ORDER BY heartbeat_at
      LIMIT CAST(:#${properties:caravan.reaper.batch-size} AS integer)
        FOR UPDATE SKIP LOCKED

@@ -120,7 +120,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
             }
         });
         dev.caravan.job.WorkerRegistry workers = new dev.caravan.job.WorkerRegistry(database.dataSource(), worker, inFlight,
-                hostName(), Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")));
+                hostName(), Duration.ofMillis(integer(props, "caravan.heartbeat.interval-ms")),
+                Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")),
+                Duration.ofSeconds(integer(props, "caravan.db.connect-timeout-seconds")));
         registry.bind("workerRegistry", workers);
         registry.bind("claimPollStrategy", new ClaimPollStrategy(status, workers));
         ClaimScheduler claimScheduler = new ClaimScheduler(integer(props, "caravan.claim.poll-interval-ms"),

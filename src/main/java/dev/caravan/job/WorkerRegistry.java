@@ -25,18 +25,42 @@ public final class WorkerRegistry {
     private final InFlightRegistry inFlight;
     private final String host;
     private final double gapSeconds;
+    private final double settleSeconds;
 
     /**
      * @param heartbeatInterval this worker's heartbeat interval: a heartbeat more than two of them after the
      *                          last starts a new unbroken run (caravan_workers.beating_since)
+     * @param heartbeatTimeout  the reaper's timeout (HEARTBEAT_TIMEOUT_SECONDS)
+     * @param connectTimeout    how long a statement may wait for a connection (DB_CONNECT_TIMEOUT)
      */
     public WorkerRegistry(DataSource dataSource, WorkerSettings worker, InFlightRegistry inFlight, String host,
-                          java.time.Duration heartbeatInterval) {
+                          java.time.Duration heartbeatInterval, java.time.Duration heartbeatTimeout,
+                          java.time.Duration connectTimeout) {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.worker = worker;
         this.inFlight = inFlight;
         this.host = host;
         this.gapSeconds = 2.0 * heartbeatInterval.toMillis() / 1000.0;
+        this.settleSeconds = settleSeconds(heartbeatInterval, heartbeatTimeout, connectTimeout);
+    }
+
+    /**
+     * How long this worker's own heartbeats must have run unbroken before its reaper judges anyone's
+     * silence (reap_stale_jobs.sql): the heartbeat timeout, and never less than a live worker needs to be
+     * heard again once the database is back. Its pool may first meet a connection the outage killed (a
+     * statement fails, the pool is evicted) and then wait up to the connect timeout for a fresh one,
+     * twice if that one lands on a server that is going away (a proxy still switching), and its heartbeat
+     * runs at the next tick: so two connect timeouts and two intervals. Workers that come back a little
+     * after the reaper's own are then not taken for dead, whatever HEARTBEAT_TIMEOUT_SECONDS says.
+     */
+    static double settleSeconds(java.time.Duration interval, java.time.Duration timeout, java.time.Duration connect) {
+        double reconnect = 2.0 * (interval.toMillis() + connect.toMillis()) / 1000.0;
+        return Math.max(timeout.toMillis() / 1000.0, reconnect);
+    }
+
+    /** Seconds of unbroken heartbeats this worker's reaper waits for (see {@link #settleSeconds}). */
+    public double reaperSettleSeconds() {
+        return settleSeconds;
     }
 
     /** At start-up, once the routes (and so the job types) are known. */
