@@ -32,6 +32,7 @@ class ExchangeNamesTest {
         TreeMap<String, String> readProperties = new TreeMap<>();
         TreeMap<String, String> readVariables = new TreeMap<>();
         Set<String> setProperties = new TreeSet<>(ExchangeNames.PROPERTIES);
+        setProperties.add(org.apache.camel.Exchange.LOOP_INDEX); // set by Camel's loop, for the steps inside it
         Set<String> setVariables = new TreeSet<>(ExchangeNames.VARIABLES);
         try (Stream<Path> files = Files.walk(RESOURCES)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".sql")).toList()) {

@@ -36,11 +36,15 @@ public final class ApiDocs {
 
     /** A job, as GET /api/jobs/{id} returns it. */
     public record Job(String id, String type, String lane, String name, String status, Integer progress,
-                      Integer priority, Integer attempts, Integer retry_count, Integer max_retries, String job_group,
+                      Progress progress_details, Integer processed_files, Integer total_files, Integer priority, Integer attempts, Integer retry_count, Integer max_retries, String job_group,
                       String correlation_id, String worker_id, List<String> depends_on, Object result,
                       List<String> output_files, String last_error, Map<String, Object> error_details,
                       Boolean dead_lettered, String created_at, String scheduled_at, String started_at,
                       String completed_at, String dead_letter_at, String updated_at, Double duration_seconds) {
+    }
+
+    /** What a running job's pipeline last reported (written about once a second while it runs). */
+    public record Progress(Double percent, String message, Integer processed_files, Integer total_files, String at) {
     }
 
     /** One page of GET /api/jobs. */

@@ -180,6 +180,15 @@ public final class ApiResponses {
         view.put("name", row.get("job_name"));
         view.put("status", row.get("status"));
         view.put("progress", progress(row));
+        // what the pipeline last reported: {percent, message, processed_files, total_files, at}
+        Object reported = parse((String) row.get("progress_details"));
+        view.put("progress_details", reported);
+        if (reported instanceof Map<?, ?> details && details.get("total_files") != null) {
+            // a completed job has done every file, whatever its last report (written about once a second) said
+            view.put("processed_files", "completed".equals(row.get("status")) ? details.get("total_files")
+                    : details.get("processed_files"));
+            view.put("total_files", details.get("total_files"));
+        }
         view.put("priority", row.get("priority"));
         view.put("attempts", row.get("attempts"));
         view.put("retry_count", row.get("retry_count"));

@@ -94,6 +94,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobDispatcher dispatcher = new JobDispatcher(inFlight, metrics, context,
                 JobThreads.create(context, inFlight, concurrency, threads), interruptions);
         registry.bind("jobDispatcher", dispatcher);
+        registry.bind("jobProgress", new dev.caravan.job.JobProgress());
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
@@ -134,7 +135,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
             // LISTEN needs a session: through a transaction-mode pooler only on the direct connection
             javax.sql.DataSource listening = database.sessionDataSource();
             if (listening != null) {
-                context.addService(new JobNotifications(listening, claimScheduler), true);
+                context.addService(new JobNotifications(listening, claimScheduler, dispatcher::cancel), true);
             }
         }
 

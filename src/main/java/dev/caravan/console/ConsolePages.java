@@ -576,7 +576,27 @@ public final class ConsolePages {
     private static String badge(Map<String, Object> r) {
         String status = String.valueOf(r.get("status"));
         String dead = r.get("dead_letter_at") != null ? " <span class=\"status dead\">dead letter</span>" : "";
-        return "<span class=\"status " + esc(status) + "\">" + esc(status) + "</span>" + dead;
+        return "<span class=\"status " + esc(status) + "\">" + esc(status) + "</span>" + dead + progress(r);
+    }
+
+    /** A running job's last reported progress: a bar, the percent, files done of all, and what it is at. */
+    private static String progress(Map<String, Object> r) {
+        if (!"processing".equals(r.get("status")) || (r.get("progress_percent") == null && r.get("progress_message") == null)) {
+            return "";
+        }
+        StringBuilder p = new StringBuilder(" <span class=progress>");
+        if (r.get("progress_percent") != null) {
+            double percent = Double.parseDouble(String.valueOf(r.get("progress_percent")));
+            p.append("<progress max=100 value=\"").append(percent).append("\"></progress> ")
+                    .append(Math.round(Math.floor(percent))).append(" %");
+        }
+        if (r.get("total_files") != null) {
+            p.append(" · ").append(esc(r.get("processed_files"))).append(" of ").append(esc(r.get("total_files"))).append(" files");
+        }
+        if (r.get("progress_message") != null) {
+            p.append(" · <span class=progress-message>").append(esc(r.get("progress_message"))).append("</span>");
+        }
+        return p.append("</span>").toString();
     }
 
     static String esc(Object value) {

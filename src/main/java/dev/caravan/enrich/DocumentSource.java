@@ -69,6 +69,13 @@ public final class DocumentSource {
                 .build();
     }
 
+    /** Lets go of a document (its temporary file) before the job ends: a job of many files, one at a time. */
+    public void close(Document document) {
+        if (document != null) {
+            document.close();
+        }
+    }
+
     public Document load(Map<String, Object> payload) {
         Document document = loadAny(payload);
         if (document == null) {

@@ -60,8 +60,8 @@ public final class JobDispatcher implements Processor {
 
     private static final class Run {
         final Exchange exchange;
-        /** Set when shutdown ended the run (not when a route stopped the exchange itself, after a failure). */
-        volatile boolean abandoned;
+        /** Why the run was ended from outside (shutdown, cancel), or null (not when a route stopped the exchange itself). */
+        volatile String endedFor;
         /** The thread inside the job's route now, if any (none while it waits on an async call or a delay). */
         final java.util.concurrent.atomic.AtomicReference<Thread> thread;
 
@@ -104,11 +104,43 @@ public final class JobDispatcher implements Processor {
      * the job leaves the in-flight registry.
      */
     public boolean abandon(JobRow job) {
-        Run run = runs.get(job.id());
+        return end(job.id(), "shutdown");
+    }
+
+    /**
+     * Stops the run of a job that was cancelled while it ran (its row is already {@code cancelled}, and
+     * fences any write-back): ended as {@link #abandon} ends it, so its provider call is aborted, no
+     * further step runs and its slot frees. Told by a NOTIFY on caravan_job_cancel, or by the heartbeat.
+     * Returns false when this worker does not run the job (any more).
+     */
+    public boolean cancel(UUID jobId) {
+        boolean stopped = end(jobId, "cancel");
+        if (stopped) {
+            LOG.info("Job {} was cancelled while it ran: stopping its run", jobId);
+        }
+        return stopped;
+    }
+
+    /** The heartbeat's answer: the jobs this worker holds that were cancelled meanwhile (heartbeat_jobs.sql). */
+    public void cancelled(List<Map<String, Object>> rows) {
+        for (Map<String, Object> row : rows) {
+            if (row.get("id") instanceof UUID id) {
+                cancel(id);
+            }
+        }
+    }
+
+    private boolean end(UUID jobId, String reason) {
+        Run run = runs.get(jobId);
         if (run == null) {
             return false;
         }
-        run.abandoned = true;
+        synchronized (run) {
+            if (run.endedFor != null) {
+                return false;
+            }
+            run.endedFor = reason;
+        }
         run.exchange.setRouteStop(true);
         // a call that holds no thread (async-http) is cancelled through its exchange
         if (run.exchange.getProperty(CANCEL_CALL) instanceof Runnable cancel) {
@@ -215,8 +247,10 @@ public final class JobDispatcher implements Processor {
             runs.remove(job.id());
             release(exchange);
             record(job, exchange, nanos);
-            if (run.abandoned) {
+            if ("shutdown".equals(run.endedFor)) {
                 LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
+            } else if ("cancel".equals(run.endedFor)) {
+                LOG.info("Job {}'s run was stopped after its cancel; nothing written, its slot is free", job.id());
             } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",
                         job.id(), exchange.getException().toString());

@@ -14,22 +14,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * LISTENs on the channel the job_queue insert trigger notifies (caravan_job_queue) and wakes the
- * claim when new jobs arrive. Polling stays the backstop: a lost notification, or LISTEN switched
- * off (CLAIM_LISTEN=false, e.g. behind PgBouncer in transaction mode), only costs latency. Holds one
- * pool connection while it runs.
+ * claim when new jobs arrive, and on caravan_job_cancel (a running job was cancelled: its worker stops
+ * the run). Polling stays the backstop for new jobs and the heartbeat for cancels: a lost notification,
+ * or LISTEN switched off (CLAIM_LISTEN=false, e.g. behind PgBouncer in transaction mode), only costs
+ * latency. Holds one pool connection while it runs.
  */
 public final class JobNotifications extends ServiceSupport {
 
     static final String CHANNEL = "caravan_job_queue";
+    static final String CANCEL_CHANNEL = "caravan_job_cancel";
     private static final Logger LOG = LoggerFactory.getLogger(JobNotifications.class);
 
     private final DataSource dataSource;
     private final ClaimScheduler scheduler;
+    private final java.util.function.Consumer<java.util.UUID> cancelled;
     private volatile Thread thread;
 
-    public JobNotifications(DataSource dataSource, ClaimScheduler scheduler) {
+    /** @param cancelled told the id of each running job cancelled (JobDispatcher.cancel: a job not run here is ignored) */
+    public JobNotifications(DataSource dataSource, ClaimScheduler scheduler, java.util.function.Consumer<java.util.UUID> cancelled) {
         this.dataSource = dataSource;
         this.scheduler = scheduler;
+        this.cancelled = cancelled;
     }
 
     @Override
@@ -45,6 +50,7 @@ public final class JobNotifications extends ServiceSupport {
         while (thread == Thread.currentThread()) {
             try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
                 s.execute("LISTEN " + CHANNEL);
+                s.execute("LISTEN " + CANCEL_CHANNEL);
                 if (failing) {
                     LOG.info("Listening for new jobs again");
                     failing = false;
@@ -53,7 +59,17 @@ public final class JobNotifications extends ServiceSupport {
                 while (thread == Thread.currentThread()) {
                     PGNotification[] notes = pg.getNotifications(500);
                     if (notes != null && notes.length > 0) {
-                        scheduler.wakeUp();
+                        boolean newJobs = false;
+                        for (PGNotification note : notes) {
+                            if (CANCEL_CHANNEL.equals(note.getName())) {
+                                cancel(note.getParameter());
+                            } else {
+                                newJobs = true;
+                            }
+                        }
+                        if (newJobs) {
+                            scheduler.wakeUp();
+                        }
                     }
                 }
             } catch (SQLException e) {
@@ -71,6 +87,15 @@ public final class JobNotifications extends ServiceSupport {
                     return;
                 }
             }
+        }
+    }
+
+    private void cancel(String jobId) {
+        try {
+            cancelled.accept(java.util.UUID.fromString(jobId));
+        } catch (RuntimeException e) {
+            LOG.warn("A cancel notification for job '{}' could not be acted on ({}); the heartbeat tells it again", jobId,
+                    e.toString());
         }
     }
 

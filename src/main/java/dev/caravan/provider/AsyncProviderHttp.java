@@ -56,6 +56,8 @@ public final class AsyncProviderHttp implements Service {
     private final ScheduledExecutorService timer;
     private final CircuitBreaker breaker;
     private final PoolingAsyncClientConnectionManager pool;
+    /** Context attribute: the {@link Call} an exchange of the client belongs to. */
+    private static final String CALL = "caravan.call";
     private final CloseableHttpAsyncClient client;
 
     /**
@@ -92,6 +94,13 @@ public final class AsyncProviderHttp implements Service {
                         .setRcvBufSize(4096).setSndBufSize(4096).build())
                 // retries are the routes' redelivery policies and the queue's backoff, never the client's
                 .disableAutomaticRetries()
+                // each attempt's hold on its connection, for a cancel to close it (Call.cut)
+                .addExecInterceptorFirst("caravan-call", (request, entity, scope, chain, callback) -> {
+                    if (scope.clientContext.getAttribute(CALL) instanceof Call call) {
+                        call.runtime = scope.execRuntime;
+                    }
+                    chain.proceed(request, entity, scope, callback);
+                })
                 .disableRedirectHandling()
                 .disableCookieManagement()
                 .evictIdleConnections(TimeValue.ofSeconds(30))
@@ -139,6 +148,8 @@ public final class AsyncProviderHttp implements Service {
         private final Consumer<Result> done;
         private final AtomicBoolean finished = new AtomicBoolean();
         private volatile java.util.concurrent.Future<Answer> future;
+        /** The attempt's hold on its connection, once it has one (see {@link #CALL}). */
+        private volatile org.apache.hc.client5.http.async.AsyncExecRuntime runtime;
         private volatile ScheduledFuture<?> deadline;
         private long started;
 
@@ -156,7 +167,9 @@ public final class AsyncProviderHttp implements Service {
             started = System.nanoTime();
             deadline = timer.schedule(() -> cut(new ProviderHttp.DeadlineExceeded(provider.name(),
                     provider.timeout().toMillis())), provider.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            future = client.execute(request, new Reading(provider.maxResponseBytes()), null, new FutureCallback<>() {
+            org.apache.hc.client5.http.protocol.HttpClientContext context = org.apache.hc.client5.http.protocol.HttpClientContext.create();
+            context.setAttribute(CALL, this);
+            future = client.execute(request, new Reading(provider.maxResponseBytes()), context, new FutureCallback<>() {
                 @Override
                 public void completed(Answer answer) {
                     finish(new Result(answer, null), true);
@@ -187,7 +200,13 @@ public final class AsyncProviderHttp implements Service {
             if (finish(new Result(null, why), true)) {
                 java.util.concurrent.Future<Answer> f = future;
                 if (f != null) {
-                    f.cancel(true); // closes the connection, whatever it was doing
+                    f.cancel(true);
+                }
+                // the future's cancel does not always close a connection that waits for its answer: the
+                // attempt's own connection is closed, so the provider sees the call end and stops
+                org.apache.hc.client5.http.async.AsyncExecRuntime runtime = this.runtime;
+                if (runtime != null) {
+                    runtime.discardEndpoint();
                 }
             }
         }

@@ -63,6 +63,19 @@ public final class GoogleVision {
         public String getMethod() {
             return file ? "files:annotate" : "images:annotate";
         }
+
+        /** How much of the document is read, in percent (for the job's progress). */
+        public double getPercent() {
+            int toRead = totalPages == null ? 0 : Math.min(totalPages, maxPages);
+            return !isHasMore() ? 100 : toRead == 0 ? 0 : Math.min(100, 100.0 * pages.size() / toRead);
+        }
+
+        /** What is read so far, for the job's progress: "OCR: 10 of 40 pages". */
+        public String getProgress() {
+            int toRead = totalPages == null ? 0 : Math.min(totalPages, maxPages);
+            return "OCR: " + pages.size() + (toRead > 0 ? " of " + toRead : "") + (pages.size() == 1 && toRead <= 1 ? " page" : " pages")
+                    + (document.name() == null ? "" : " of " + document.name());
+        }
     }
 
     public Work start(Document document) {

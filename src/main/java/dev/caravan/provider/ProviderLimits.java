@@ -98,7 +98,30 @@ public final class ProviderLimits {
      * job is snoozed (PROVIDER_RATE_LIMITED) without spending an attempt. A provider that is not
      * configured fails the job at once (PROVIDER_NOT_CONFIGURED).
      */
-    public ProviderCall acquire(String name, String jobId, Long tokens) throws InterruptedException {
+    public ProviderCall acquire(String name, String jobId, Long tokens, Exchange exchange) throws InterruptedException {
+        ProviderCall call = acquire(name, jobId, tokens);
+        // a run ended from outside (cancelled, or stopped at shutdown) skips the route's doFinally: its
+        // lease is given back when its exchange ends instead, not left to expire
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @java.lang.Override
+            public void onDone(Exchange ended) {
+                if (!call.isReleased()) {
+                    // the run's thread may carry the interrupt that ended it: the release's statement must not fail on it
+                    boolean interrupted = Thread.interrupted();
+                    try {
+                        release(call, null, ended);
+                    } finally {
+                        if (interrupted) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }
+            }
+        });
+        return call;
+    }
+
+    ProviderCall acquire(String name, String jobId, Long tokens) throws InterruptedException {
         Provider p = providers.ready(name);
         long started = System.nanoTime();
         long reserved = tokens == null ? 0 : Math.max(0, tokens);
@@ -157,7 +180,7 @@ public final class ProviderLimits {
      * the job (a lease also expires).
      */
     public void release(ProviderCall call, TokenReport usage, Exchange exchange) {
-        if (call == null) {
+        if (call == null || !call.markReleased()) {
             return;
         }
         TokenReport report = usage == null ? TokenReport.NONE : usage;
