@@ -22,8 +22,10 @@ moved AS (
     RETURNING j.*
 ),
 archived AS (
+    -- by name, not by position: a column added to both tables later lands where it belongs
     INSERT INTO job_queue_history
-    SELECT moved.*, now() FROM moved
+    SELECT (jsonb_populate_record(NULL::job_queue_history, to_jsonb(moved) || jsonb_build_object('archived_at', now()))).*
+      FROM moved
      WHERE CAST(:archive AS boolean)
     RETURNING 1
 )

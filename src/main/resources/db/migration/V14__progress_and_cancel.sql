@@ -4,6 +4,7 @@
 -- a second, only when it changed): {"percent": 0-100, "message": "...", "processed_files": n,
 -- "total_files": n, "at": "..."}. Kept when the job ends, so a failed job shows how far it got.
 ALTER TABLE job_queue ADD COLUMN progress jsonb;
+ALTER TABLE job_queue_history ADD COLUMN progress jsonb;
 
 -- A running job that is cancelled (through the API, the console, or an UPDATE of its own) is stopped
 -- by its worker: the worker LISTENs on caravan_job_cancel (its heartbeat answer is the backstop where

@@ -28,18 +28,22 @@ class FencingAndReaperIT {
     }
 
     @Test
-    void jobCancelledWhileRunningStaysCancelled() {
+    void jobCancelledWhileRunningIsStoppedAndStaysCancelled() {
         double lostBefore = lostClaims();
-        UUID id = caravan.db().insert("test_sleep", "{\"sleep_ms\": 1500}");
+        // a run of a minute: it can only leave the worker within the wait below by being stopped
+        UUID id = caravan.db().insert("test_sleep", "{\"sleep_ms\": 60000}");
         await().atMost(Duration.ofSeconds(10)).until(() -> "processing".equals(caravan.db().status(id)));
 
+        // cancelled by an UPDATE of one's own, as a producer might: the trigger tells the worker
         caravan.db().update("UPDATE job_queue SET status = 'cancelled', heartbeat_at = NULL, completed_at = now() WHERE id = ?", id);
 
         await().atMost(Duration.ofSeconds(10)).until(() ->
-                lostClaims() > lostBefore);
+                caravan.bean("inFlight", InFlightRegistry.class).isEmpty());
         Map<String, Object> row = caravan.db().row(id);
         assertThat(row.get("status")).isEqualTo("cancelled");
         assertThat(row.get("job_result")).isNull();
+        assertThat(row.get("retry_count")).isEqualTo(0);
+        assertThat(lostClaims()).as("stopped before any write-back was tried").isEqualTo(lostBefore);
     }
 
     @Test
