@@ -22,6 +22,9 @@
 #            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java;
 #   console  the console's pages over a table of 1,000,000 finished jobs (BENCH_CONSOLE_JOBS): the
 #            queues page, the jobs list, filtered lists and a page far down, median of 5 (ms);
+#   fair     tenant A's BENCH_FAIR_JOBS (100,000) no-op jobs queued, two workers draining them, then
+#            tenant B's 10 jobs: seconds from B's insert to B's last completion, A's drain in jobs/s,
+#            with CLAIM_FAIRNESS=job_group and with it off;
 #   hostile  a normal client's submits and reads (p50, p99 ms) while bench/hostile.py sends what
 #            attackers and careless clients send (100 MiB unauthenticated bodies, stalled connections,
 #            request smuggling, broken HTTP/2 prefaces, keys in URLs), then the same with two clients
@@ -43,7 +46,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop api console hostile io tokens gateway upload}
+PHASES=${BENCH_PHASES:-noop fair api console hostile io tokens gateway upload}
+FAIR_JOBS=${BENCH_FAIR_JOBS:-100000}
 TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
 TOKENS_SECONDS=${BENCH_TOKENS_SECONDS:-300}
 HOSTILE_SECONDS=${BENCH_HOSTILE_SECONDS:-30}
@@ -238,6 +242,43 @@ start_job_worker() {
 stop_worker() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }   # VmHWM from now on
 hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+
+# fair: tenant A's backlog, then tenant B's ten jobs, on two workers claiming with the statement given
+fair_run() {  # FAIRNESS (job_group or off); sets b_ms, a_rate
+  local name="fair-$1" w1 w2 deadline
+  start_job_worker "$work/fair-1.log" java WORKER_ID=fair-1 WORKER_JOB_TYPES=bench_fair WORKER_CONCURRENCY="$CONCURRENCY" \
+      CLAIM_FAIRNESS="$1" CARAVAN_ROUTES_DIR="$PWD/bench/routes" POLL_INTERVAL=1000
+  w1=$started
+  start_job_worker "$work/fair-2.log" java WORKER_ID=fair-2 WORKER_JOB_TYPES=bench_fair WORKER_CONCURRENCY="$CONCURRENCY" \
+      CLAIM_FAIRNESS="$1" CARAVAN_ROUTES_DIR="$PWD/bench/routes" POLL_INTERVAL=1000
+  w2=$started
+  sql "INSERT INTO job_queue (job_type, job_name, job_group, job_payload)
+       SELECT 'bench_fair', '$name-a', 'tenant-a', '{}' FROM generate_series(1, $FAIR_JOBS)"
+  deadline=$(( $(date +%s) + MAX_WAIT ))
+  # (the checks read the partial indexes on pending and processing jobs: cheap beside what they measure)
+  until [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$name-a' AND status = 'pending'")" -le $((FAIR_JOBS * 19 / 20)) ]; do
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "fair $1: A did not start"; break; }
+    sleep 0.1
+  done
+  sql "INSERT INTO job_queue (job_type, job_name, job_group, job_payload)
+       SELECT 'bench_fair', '$name-b', 'tenant-b', '{}' FROM generate_series(1, 10)"
+  until [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name IN ('$name-a', '$name-b') AND status IN ('pending', 'processing')")" -eq 0 ]; do
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "fair $1 did not finish"; break; }
+    sleep 0.2
+  done
+  b_ms=$(sql "SELECT (extract(epoch FROM max(completed_at) - min(created_at)) * 1000)::bigint FROM job_queue WHERE job_name = '$name-b'")
+  a_rate=$(sql "SELECT round(count(*) / extract(epoch FROM max(completed_at) - min(started_at))) FROM job_queue WHERE job_name = '$name-a'")
+  stop_worker "$w1"
+  stop_worker "$w2"
+}
+if has_phase fair; then
+  fair_run job_group
+  fair_on="$b_ms ms, $a_rate jobs/s"
+  fair_run off
+  rows="$rows
+| fair: tenant B's 10 jobs after A's $FAIR_JOBS, 2 workers: B done (ms after insert), A's drain (jobs/s); CLAIM_FAIRNESS=job_group / off | $fair_on / $b_ms ms, $a_rate jobs/s |"
+fi
+
 # wait_done NAME PID: waits (bounded) until the jobs named NAME are finished; samples the worker's
 # threads into threads_peak. The check reads the partial indexes on pending and processing jobs only.
 wait_done() {

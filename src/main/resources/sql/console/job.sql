@@ -9,6 +9,9 @@ SELECT q.id, q.job_type, q.job_lane, q.job_name, q.status, q.priority, q.retry_c
        (SELECT json_agg(json_build_object('id', w.id, 'type', w.job_type, 'status', w.status) ORDER BY w.created_at)::text
           FROM job_queue w WHERE w.depends_on @> ARRAY[q.id]) AS dependents,
        (SELECT json_agg(json_build_object('id', d.id, 'type', d.job_type, 'status', d.status))::text
-          FROM job_queue d WHERE d.id = ANY (q.depends_on)) AS dependencies
+          FROM job_queue d WHERE d.id = ANY (q.depends_on)) AS dependencies,
+       (SELECT json_agg(json_build_object('at', e.edited_at, 'by', e.edited_by, 'fields', e.fields,
+                                          'previous_payload', e.previous_payload) ORDER BY e.edited_at)::text
+          FROM job_payload_edits e WHERE e.job_id = q.id) AS payload_edits
   FROM job_queue q
  WHERE q.id = CAST(:#${variable.jobId} AS uuid)

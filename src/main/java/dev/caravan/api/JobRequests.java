@@ -132,6 +132,77 @@ public final class JobRequests {
     }
 
     /**
+     * The route step that reads POST /api/jobs/{id}/retry ({@code process: {ref: readJobRetry}}): no body
+     * is a plain retry (variable payload null); {@code {"payload": {...}}} corrects the payload first
+     * (variable payload: its JSON), a merge patch of its top-level fields (a field given replaces the
+     * old one, null removes it, a field left out is kept), the old payload kept with the edit.
+     */
+    public Processor retryReader() {
+        return exchange -> {
+            Message m = exchange.getMessage();
+            exchange.setVariable("payload", correctedPayload(HttpRequests.header(exchange, "Content-Type"),
+                    HttpRequests.Body.of(m.getBody())));
+        };
+    }
+
+    String correctedPayload(String contentType, HttpRequests.Body body) {
+        if (body.length() == 0) {
+            return null;
+        }
+        requireJson(contentType);
+        requireBody(body, maxBodyBytes, "a JSON object is required");
+        int malformed = Utf8.firstMalformed(body.bytes(), body.offset(), body.end());
+        if (malformed >= 0) {
+            throw notUtf8("body", malformed - body.offset());
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(body.bytes(), body.offset(), body.length());
+        } catch (java.io.IOException e) {
+            throw ApiException.invalid("body", "not valid JSON: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid("body", "must be a JSON object: {\"payload\": {...}} or nothing");
+        }
+        java.util.Iterator<String> names = root.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!name.equals("payload")) {
+                throw ApiException.invalid(name, "unknown field; a retry takes only payload (the corrected payload)");
+            }
+        }
+        JsonNode payload = root.get("payload");
+        if (payload == null || !payload.isObject()) {
+            throw ApiException.invalid("payload", "must be a JSON object: the fields to change (null removes one)");
+        }
+        try {
+            return json.writeValueAsString(payload);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("payload", "cannot be written: " + e.getOriginalMessage());
+        }
+    }
+
+    /** The console's retry form: its payload field, when not blank, as the changes to the payload (a JSON object). */
+    public String correctedPayload(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (text.length() > maxBodyBytes) {
+            throw new ApiException(413, "TOO_LARGE", "payload", "the payload is larger than " + maxBodyBytes + " bytes");
+        }
+        JsonNode payload;
+        try {
+            payload = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("payload", "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (payload == null || !payload.isObject()) {
+            throw ApiException.invalid("payload", "must be a JSON object: the fields to change (null removes one)");
+        }
+        return payload.toString();
+    }
+
+    /**
      * The route step that reads POST /api/jobs/batch ({@code process: {ref: readJobBatch}}): the body
      * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
      */

@@ -37,9 +37,9 @@ public final class CaravanBootstrap {
     }
 
     /**
-     * The seeds' environment variables that do not map one-to-one onto a property: seed 004's
+     * The environment variables that do not map one-to-one onto a property: seed 004's
      * LEASE_TTL_MINUTES is the heartbeat timeout; seed 001's DEBUG (any value) turns the libraries'
-     * logs to DEBUG and VERBOSE=true Caravan's own.
+     * logs to DEBUG and VERBOSE=true Caravan's own; CLAIM_FAIRNESS=job_group picks the fair claim.
      */
     static Map<String, String> seedEnvironment(Map<String, String> env) {
         Map<String, String> overrides = new java.util.HashMap<>();
@@ -50,6 +50,15 @@ public final class CaravanBootstrap {
             } catch (NumberFormatException e) {
                 throw new StartupFailure("LEASE_TTL_MINUTES must be a whole number of minutes, was '" + lease + "'");
             }
+        }
+        // CLAIM_FAIRNESS=job_group: free slots shared round robin between job groups (sql/claim_jobs_fair.sql)
+        String fairness = env.get("CLAIM_FAIRNESS");
+        if (fairness != null && !fairness.isBlank() && !fairness.trim().equalsIgnoreCase("off")) {
+            if (!fairness.trim().equalsIgnoreCase("job_group")) {
+                throw new StartupFailure("CLAIM_FAIRNESS must be job_group (free slots shared between job groups) or off,"
+                        + " was '" + fairness + "'");
+            }
+            overrides.put("caravan.claim.statement", "claim_jobs_fair.sql");
         }
         if (env.get("DEBUG") != null && !env.get("DEBUG").isBlank()) {
             setLevel(org.slf4j.Logger.ROOT_LOGGER_NAME, "DEBUG");

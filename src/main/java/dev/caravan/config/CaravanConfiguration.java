@@ -99,7 +99,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
                 integer(props, "caravan.complete.max-batch"), inFlight, () -> WriteBackPolicy.of(context)));
-        registry.bind("claimParameters", new ClaimParameters(worker, inFlight));
+        registry.bind("claimParameters", new ClaimParameters(worker, inFlight, integer(props, "caravan.claim.fair-max-running")));
         registry.bind("namedParameters", new NamedParameters());
         String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");
         Schedules schedules = new Schedules(
@@ -175,6 +175,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobRequests", jobRequests);
         registry.bind("readJobSubmission", jobRequests.submissionReader());
         registry.bind("readJobBatch", jobRequests.batchReader());
+        registry.bind("readJobRetry", jobRequests.retryReader());
         ApiResponses apiResponses = new ApiResponses();
         registry.bind("apiResponses", apiResponses);
         registry.bind("usageReports", new UsageReports());

@@ -279,6 +279,28 @@ public final class ConsolePages {
         if (status.equals("failed")) {
             h.append("<form method=post action=\"/console/jobs/").append(esc(id)).append("/retry\">").append(csrf(csrf))
                     .append("<button type=submit id=retry>Retry</button></form>");
+            // the payload's fields to correct and retry with (the old payload is kept with the edit); a
+            // document's base64 is left out of the form (and so kept): the page stays light and shows no document
+            ObjectNode editable = JSON.createObjectNode();
+            List<String> kept = new ArrayList<>();
+            JsonNode payload = tree(r.get("payload"));
+            JsonNode shown = summarised(payload);
+            if (payload != null) {
+                payload.fields().forEachRemaining(e -> {
+                    if (e.getValue().equals(shown.get(e.getKey()))) {
+                        editable.set(e.getKey(), e.getValue());
+                    } else {
+                        kept.add(e.getKey());
+                    }
+                });
+            }
+            h.append("<details id=edit><summary>Edit the payload and retry</summary><form method=post action=\"/console/jobs/")
+                    .append(esc(id)).append("/retry\">").append(csrf(csrf))
+                    .append("<p class=meta>Fields left out are kept; set one to <code>null</code> to remove it.")
+                    .append(kept.isEmpty() ? "" : " Not shown, kept unless given: " + esc(String.join(", ", kept)) + ".")
+                    .append("</p><textarea name=payload id=edit-payload rows=12 cols=80 spellcheck=false>")
+                    .append(esc(pretty(editable))).append("</textarea><br>")
+                    .append("<button type=submit id=edit-retry>Retry with these fields</button></form></details>");
         }
         if (Set.of("pending", "processing", "retrying", "deferred").contains(status)) {
             h.append("<form method=post action=\"/console/jobs/").append(esc(id)).append("/cancel\">").append(csrf(csrf))
@@ -331,6 +353,19 @@ public final class ConsolePages {
         h.append("</tbody></table>");
 
         h.append("<h2>Payload</h2><pre id=payload>").append(esc(pretty(summarised(tree(r.get("payload")))))).append("</pre>");
+        JsonNode edits = tree(r.get("payload_edits"));
+        if (edits != null && edits.size() > 0) {
+            h.append("<h2>Payload edits</h2><table id=payload-edits><thead><tr><th>when</th><th>by</th><th>fields</th>"
+                    + "<th>payload before</th></tr></thead><tbody>");
+            for (JsonNode e : edits) {
+                List<String> fields = new ArrayList<>();
+                e.path("fields").forEach(f -> fields.add(f.asText()));
+                h.append("<tr><td>").append(esc(e.path("at").asText())).append("</td><td>").append(esc(e.path("by").asText()))
+                        .append("</td><td>").append(esc(String.join(", ", fields))).append("</td><td><pre>")
+                        .append(esc(pretty(summarised(e.path("previous_payload"))))).append("</pre></td></tr>");
+            }
+            h.append("</tbody></table>");
+        }
         if (r.get("result") != null) {
             h.append("<h2>Result</h2><pre id=result>").append(esc(pretty(summarised(tree(r.get("result")))))).append("</pre>");
         }

@@ -295,6 +295,41 @@ class ApiIT {
     }
 
     @Test
+    void aFailedJobIsRetriedWithACorrectedPayloadAndTheOldOneIsKept() throws Exception {
+        UUID id = submit("{\"type\": \"test_fail\", \"max_retries\": 0, \"payload\": {\"mode\": \"permanent\", \"note\": \"x\"}}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(db.status(id)));
+
+        HttpResponse<String> plain = call("POST", "/api/jobs/" + id + "/retry", "{\"payload\": {}}",
+                "Authorization", "Bearer " + KEY, "Content-Type", "text/plain");
+        assertThat(plain.statusCode()).isEqualTo(415);
+        HttpResponse<String> unknown = post("/api/jobs/" + id + "/retry", "{\"payload\": {}, \"priority\": 1}");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(json(unknown).get("error").get("field").asText()).isEqualTo("priority");
+        HttpResponse<String> notObject = post("/api/jobs/" + id + "/retry", "{\"payload\": [1]}");
+        assertThat(notObject.statusCode()).isEqualTo(400);
+        assertThat(json(notObject).get("error").get("field").asText()).isEqualTo("payload");
+        assertThat(db.status(id)).as("a refused edit changes nothing").isEqualTo("failed");
+
+        // corrected: a field added, one removed (null), the mode left out and so kept
+        HttpResponse<String> edited = post("/api/jobs/" + id + "/retry",
+                "{\"payload\": {\"note\": null, \"succeed_on_attempt\": 1}}");
+        assertThat(edited.statusCode()).as(edited.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+        assertThat(json(get("/api/jobs/" + id)).get("result").get("recovered").asBoolean()).isTrue();
+        Map<String, Object> edit = db.jdbc().queryForMap("SELECT edited_by, array_to_string(fields, ',') AS fields,"
+                + " previous_payload::text AS previous FROM job_payload_edits WHERE job_id = ?", id);
+        assertThat(edit.get("edited_by")).isEqualTo("API");
+        assertThat(edit.get("fields")).isEqualTo("note,succeed_on_attempt");
+        assertThat(JSON.readTree((String) edit.get("previous"))).isEqualTo(JSON.readTree("{\"mode\": \"permanent\", \"note\": \"x\"}"));
+        assertThat(db.text("SELECT error_details::text FROM job_queue WHERE id = ?", id))
+                .contains("edit payload: note, succeed_on_attempt");
+        assertThat(JSON.readTree(db.text("SELECT job_payload::text FROM job_queue WHERE id = ?", id)))
+                .isEqualTo(JSON.readTree("{\"mode\": \"permanent\", \"succeed_on_attempt\": 1}"));
+        assertThat(post("/api/jobs/" + id + "/retry", "{\"payload\": {}}").statusCode())
+                .as("only a failed job's payload can be corrected").isEqualTo(409);
+    }
+
+    @Test
     void fullQueueIsRefusedWithRetryAfter() throws Exception {
         db.update("INSERT INTO job_type_limits (job_type, max_pending, over_limit, delay) VALUES ('test_record', 1, 'refuse', interval '30 seconds')");
         InFlightRegistry inFlight = caravan.bean("inFlight", InFlightRegistry.class);

@@ -155,6 +155,28 @@ class ConsoleIT {
     }
 
     @Test
+    void aFailedJobsPayloadIsCorrectedAndRetriedFromItsPage() throws Exception {
+        UUID failed = db.jdbc().queryForObject("INSERT INTO job_queue (job_type, job_name, job_payload, status, retry_count,"
+                + " max_retries, started_at, completed_at, error_details) VALUES ('test_fail', 'wrong mode', '{\"mode\": \"permanent\"}',"
+                + " 'failed', 0, 0, now(), now(), '{\"code\": \"TEST_PERMANENT\"}') RETURNING id", UUID.class);
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
+        browser.get(base + "/console/jobs/" + failed);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("edit"))).click();
+        WebElement editor = browser.findElement(By.id("edit-payload"));
+        assertThat(editor.getAttribute("value")).contains("permanent");
+        editor.clear();
+        editor.sendKeys("{\"succeed_on_attempt\": 1}");
+        browser.findElement(By.id("edit-retry")).click();
+        waiting(30).until(d -> d.findElement(By.cssSelector(".meta .status")).getText().equals("completed"));
+        String edits = browser.findElement(By.id("payload-edits")).getText();
+        assertThat(edits).contains("succeed_on_attempt").contains("console (key");
+        assertThat(browser.findElement(By.id("payload")).getText()).contains("succeed_on_attempt");
+        screenshot("job-edited");
+    }
+
+    @Test
     void everyFailedJobMatchingAFilterIsRetriedAfterConfirmingItsCountAndPagesFollowOneAnother() {
         String group = "batch-" + UUID.randomUUID();
         for (int i = 0; i < 3; i++) {

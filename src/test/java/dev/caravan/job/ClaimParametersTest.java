@@ -33,7 +33,7 @@ class ClaimParametersTest {
         context.start();
         WorkerSettings worker = new WorkerSettings("w-1", List.of("ocr"), List.of("fast"));
         worker.setCamelContext(context);
-        parameters = new ClaimParameters(worker, inFlight);
+        parameters = new ClaimParameters(worker, inFlight, 3);
     }
 
     @AfterEach
@@ -71,7 +71,7 @@ class ClaimParametersTest {
         assertThatThrownBy(() -> parameters.prepareQuery("SELECT :?workerId, :?tenant", true, null))
                 .isInstanceOf(SQLException.class)
                 .hasMessageContaining(":#tenant")
-                .hasMessageContaining(":#claimSlots, :#jobLanes, :#jobTypes, :#workerId");
+                .hasMessageContaining(":#claimSlots, :#fairMaxRunning, :#jobLanes, :#jobTypes, :#workerId");
         assertThatThrownBy(() -> parameters.prepareQuery("SELECT :?${bean:workerSettings.workerId}", true, null))
                 .isInstanceOf(SQLException.class)
                 .hasMessageContaining("plain names");
