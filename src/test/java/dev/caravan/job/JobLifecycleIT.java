@@ -29,6 +29,13 @@ class JobLifecycleIT {
             "caravan.reaper.heartbeat-timeout-seconds", "2"));
 
     @Test
+    void theWorkersSessionsDoNotCompileTheirShortStatements() {
+        // a claim right after a bulk insert of a new type would spend 300 ms in JIT for a 1 ms run
+        javax.sql.DataSource pool = caravan.context().getRegistry().lookupByNameAndType("dataSource", javax.sql.DataSource.class);
+        assertThat(new org.springframework.jdbc.core.JdbcTemplate(pool).queryForObject("SHOW jit", String.class)).isEqualTo("off");
+    }
+
+    @Test
     void completedJobHasResultDurationAndNoHeartbeat() throws Exception {
         UUID id = caravan.db().insert("test_noop", "fast_lane", "{\"correlation_id\": \"corr-42\"}", "");
 
