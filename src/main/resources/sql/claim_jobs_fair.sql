@@ -11,75 +11,99 @@ WITH RECURSIVE params AS MATERIALIZED (
            CAST(:#claimSlots AS integer) AS slots,
            CAST(:#fairMaxRunning AS integer) AS cap
 ),
--- every group with pending work, one probe of job_queue_fair_idx each (a loose index scan)
+-- every group with pending work, one probe of job_queue_fair_idx each (a loose index scan: the ORDER BY
+-- is the index's own, so each probe reads one entry, whatever the group's finished jobs)
 groups AS (
     (SELECT j.job_group AS g
        FROM job_queue j
       WHERE j.status = 'pending' AND j.job_group IS NOT NULL
-      ORDER BY j.job_group
+      ORDER BY j.job_group, j.priority, j.scheduled_at, j.created_at
       LIMIT 1)
     UNION ALL
     SELECT (SELECT j.job_group
               FROM job_queue j
              WHERE j.status = 'pending' AND j.job_group > groups.g
-             ORDER BY j.job_group
+             ORDER BY j.job_group, j.priority, j.scheduled_at, j.created_at
              LIMIT 1)
       FROM groups
      WHERE groups.g IS NOT NULL
 ),
--- each group's next due jobs in claim order, numbered: its first job has turn 1, its second turn 2
-candidates AS (
-    SELECT c.*
-      FROM groups
-     CROSS JOIN params p
-     CROSS JOIN LATERAL (
-           SELECT j.id, j.priority, j.scheduled_at, j.created_at,
-                  row_number() OVER (ORDER BY j.priority, j.scheduled_at, j.created_at) AS turn
-             FROM job_queue j
-            WHERE j.status = 'pending'
-              AND j.job_group = groups.g
-              AND j.scheduled_at <= now()
-              AND j.job_type = ANY (p.types)
-              AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
-              AND (j.depends_on IS NULL
-                   OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
-            ORDER BY j.priority, j.scheduled_at, j.created_at
-            LIMIT CASE WHEN p.cap > 0
-                       THEN LEAST(p.slots, GREATEST(0, p.cap - (SELECT count(*)
-                                                                  FROM job_queue r
-                                                                 WHERE r.job_group = groups.g
-                                                                   AND r.status = 'processing')))
-                       ELSE p.slots END
-     ) c
-     WHERE groups.g IS NOT NULL
-    UNION ALL
-    SELECT c.*
+-- how many turns each group may get in this claim: the free slots shared out, one more for groups with
+-- fewer due jobs than that (a claim that leaves slots free is followed by another at once)
+turns AS MATERIALIZED (
+    SELECT ceil(p.slots::numeric / GREATEST(1, (SELECT count(*) FROM groups WHERE g IS NOT NULL)
+                 + CASE WHEN EXISTS (SELECT 1 FROM job_queue j WHERE j.status = 'pending' AND j.job_group IS NULL)
+                        THEN 1 ELSE 0 END))::integer + 1 AS per_group
       FROM params p
-     CROSS JOIN LATERAL (
-           SELECT j.id, j.priority, j.scheduled_at, j.created_at,
-                  row_number() OVER (ORDER BY j.priority, j.scheduled_at, j.created_at) AS turn
-             FROM job_queue j
-            WHERE j.status = 'pending'
-              AND j.job_group IS NULL
-              AND j.scheduled_at <= now()
-              AND j.job_type = ANY (p.types)
-              AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
-              AND (j.depends_on IS NULL
-                   OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
-            ORDER BY j.priority, j.scheduled_at, j.created_at
-            LIMIT p.slots
-     ) c
 ),
--- the first turns of every group first (by priority), locked as they are taken: a row another worker
--- is claiming is skipped and the next turn taken instead
+-- each group's next due jobs in claim order (at most its turns, or what its cap leaves), then
+-- numbered: a group's first job has turn 1, its second turn 2 (numbered after the LIMIT, over a few
+-- rows: a window inside the LATERAL would read the group's whole backlog)
+candidates AS (
+    SELECT c.*, row_number() OVER (PARTITION BY c.g ORDER BY c.priority, c.scheduled_at, c.created_at) AS turn
+      FROM (
+        SELECT groups.g, n.*
+          FROM groups
+         CROSS JOIN params p
+         CROSS JOIN LATERAL (
+               SELECT j.id, j.priority, j.scheduled_at, j.created_at
+                 FROM job_queue j
+                WHERE j.status = 'pending'
+                  AND j.job_group = groups.g
+                  AND j.scheduled_at <= now()
+                  AND j.job_type = ANY (p.types)
+                  AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
+                  AND (j.depends_on IS NULL
+                       OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
+                ORDER BY j.priority, j.scheduled_at, j.created_at
+                LIMIT CASE WHEN p.cap > 0
+                           THEN LEAST((SELECT per_group FROM turns), GREATEST(0, p.cap - (SELECT count(*)
+                                                                      FROM job_queue r
+                                                                     WHERE r.job_group = groups.g
+                                                                       AND r.status = 'processing')))
+                           ELSE (SELECT per_group FROM turns) END
+         ) n
+         WHERE groups.g IS NOT NULL
+        UNION ALL
+        -- jobs without a group: one more group of their own
+        SELECT NULL, n.*
+          FROM params p
+         CROSS JOIN LATERAL (
+               SELECT j.id, j.priority, j.scheduled_at, j.created_at
+                 FROM job_queue j
+                WHERE j.status = 'pending'
+                  AND j.job_group IS NULL
+                  AND j.scheduled_at <= now()
+                  AND j.job_type = ANY (p.types)
+                  AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
+                  AND (j.depends_on IS NULL
+                       OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
+                ORDER BY j.priority, j.scheduled_at, j.created_at
+                LIMIT (SELECT per_group FROM turns)
+         ) n
+      ) c
+),
+-- the first turns of every group first (by priority), a few more than the free slots kept in that order
+ranked AS MATERIALIZED (
+    SELECT id, row_number() OVER (ORDER BY priority, turn, scheduled_at, created_at) AS pos
+      FROM candidates
+     ORDER BY pos
+     LIMIT (SELECT 4 * slots FROM params)
+),
+-- locked in that order as they are taken, each by its primary key (a lookup per row, not a scan of the
+-- table): a row another worker is claiming is skipped and the next turn taken instead; the LIMIT stops
+-- the taking, so no more rows are locked than are claimed
 due AS (
-    SELECT j.id
-      FROM job_queue j
-      JOIN candidates c ON c.id = j.id
-     WHERE j.status = 'pending'
-     ORDER BY c.priority, c.turn, c.scheduled_at, c.created_at
+    SELECT l.id
+      FROM ranked r
+     CROSS JOIN LATERAL (
+           SELECT j.id
+             FROM job_queue j
+            WHERE j.id = r.id
+              AND j.status = 'pending'
+              FOR UPDATE SKIP LOCKED
+     ) l
      LIMIT (SELECT slots FROM params)
-       FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE job_queue j
    SET status       = 'processing',
