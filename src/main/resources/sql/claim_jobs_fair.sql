@@ -28,12 +28,12 @@ groups AS (
       FROM groups
      WHERE groups.g IS NOT NULL
 ),
--- how many turns each group may get in this claim: the free slots shared out, one more for groups with
--- fewer due jobs than that (a claim that leaves slots free is followed by another at once)
+-- how many of each group's next jobs are candidates: its share of the free slots, four times over, as
+-- other workers claiming at the same instant lock the first ones (SKIP LOCKED takes the next)
 turns AS MATERIALIZED (
-    SELECT ceil(p.slots::numeric / GREATEST(1, (SELECT count(*) FROM groups WHERE g IS NOT NULL)
-                 + CASE WHEN EXISTS (SELECT 1 FROM job_queue j WHERE j.status = 'pending' AND j.job_group IS NULL)
-                        THEN 1 ELSE 0 END))::integer + 1 AS per_group
+    SELECT 4 * ceil(p.slots::numeric / GREATEST(1, (SELECT count(*) FROM groups WHERE g IS NOT NULL)
+                     + CASE WHEN EXISTS (SELECT 1 FROM job_queue j WHERE j.status = 'pending' AND j.job_group IS NULL)
+                            THEN 1 ELSE 0 END))::integer AS per_group
       FROM params p
 ),
 -- each group's next due jobs in claim order (at most its turns, or what its cap leaves), then
