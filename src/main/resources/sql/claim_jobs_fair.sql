@@ -28,12 +28,11 @@ groups AS (
       FROM groups
      WHERE groups.g IS NOT NULL
 ),
--- how many of each group's next jobs are candidates: its share of the free slots, four times over, as
--- other workers claiming at the same instant lock the first ones (SKIP LOCKED takes the next)
+-- how many of each group's next jobs are candidates: its share of the free slots (the jobs without a
+-- group counting as one group), four times over, as other workers claiming at the same instant lock
+-- the first ones (SKIP LOCKED takes the next)
 turns AS MATERIALIZED (
-    SELECT 4 * ceil(p.slots::numeric / GREATEST(1, (SELECT count(*) FROM groups WHERE g IS NOT NULL)
-                     + CASE WHEN EXISTS (SELECT 1 FROM job_queue j WHERE j.status = 'pending' AND j.job_group IS NULL)
-                            THEN 1 ELSE 0 END))::integer AS per_group
+    SELECT 4 * ceil(p.slots::numeric / (1 + (SELECT count(*) FROM groups WHERE g IS NOT NULL)))::integer AS per_group
       FROM params p
 ),
 -- each group's next due jobs in claim order (at most its turns, or what its cap leaves), then
@@ -55,7 +54,8 @@ candidates AS (
                   AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
                   AND (j.depends_on IS NULL
                        OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
-                ORDER BY j.priority, j.scheduled_at, j.created_at
+                -- job_queue_fair_idx's own order (the group is one value): read from it, never sorted
+                ORDER BY j.job_group, j.priority, j.scheduled_at, j.created_at
                 LIMIT CASE WHEN p.cap > 0
                            THEN LEAST((SELECT per_group FROM turns), GREATEST(0, p.cap - (SELECT count(*)
                                                                       FROM job_queue r
@@ -78,7 +78,7 @@ candidates AS (
                   AND (j.job_lane IS NULL OR p.lanes = '{}' OR j.job_lane = ANY (p.lanes))
                   AND (j.depends_on IS NULL
                        OR NOT EXISTS (SELECT 1 FROM job_queue d WHERE d.id = ANY (j.depends_on) AND d.status <> 'completed'))
-                ORDER BY j.priority, j.scheduled_at, j.created_at
+                ORDER BY j.job_group, j.priority, j.scheduled_at, j.created_at
                 LIMIT (SELECT per_group FROM turns)
          ) n
       ) c
