@@ -105,7 +105,13 @@ public final class JobRequests {
     }
 
     private JobSubmission parse(HttpRequests.Body body, String idempotencyHeader) {
-        requireBody(body, maxBodyBytes, "a JSON object describing the job is required");
+        return submission(jsonObject(body, "a JSON object describing the job is required", "must be a JSON object"),
+                idempotencyHeader);
+    }
+
+    /** A body of at most maxBodyBytes of valid UTF-8 holding a JSON object, or a 400/413 saying what is wrong. */
+    private JsonNode jsonObject(HttpRequests.Body body, String missing, String notObject) {
+        requireBody(body, maxBodyBytes, missing);
         int malformed = Utf8.firstMalformed(body.bytes(), body.offset(), body.end());
         if (malformed >= 0) {
             throw notUtf8("body", malformed - body.offset());
@@ -119,12 +125,12 @@ public final class JobRequests {
             throw ApiException.invalid("body", "cannot be read: " + e.getMessage());
         }
         if (root == null || root.isMissingNode()) {
-            throw ApiException.invalid("body", "a JSON object describing the job is required");
+            throw ApiException.invalid("body", missing);
         }
         if (!root.isObject()) {
-            throw ApiException.invalid("body", "must be a JSON object");
+            throw ApiException.invalid("body", notObject);
         }
-        return submission(root, idempotencyHeader);
+        return root;
     }
 
     private static ApiException notUtf8(String field, long at) {
@@ -150,20 +156,7 @@ public final class JobRequests {
             return null;
         }
         requireJson(contentType);
-        requireBody(body, maxBodyBytes, "a JSON object is required");
-        int malformed = Utf8.firstMalformed(body.bytes(), body.offset(), body.end());
-        if (malformed >= 0) {
-            throw notUtf8("body", malformed - body.offset());
-        }
-        JsonNode root;
-        try {
-            root = json.readTree(body.bytes(), body.offset(), body.length());
-        } catch (java.io.IOException e) {
-            throw ApiException.invalid("body", "not valid JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw ApiException.invalid("body", "must be a JSON object: {\"payload\": {...}} or nothing");
-        }
+        JsonNode root = jsonObject(body, "a JSON object is required", "must be a JSON object: {\"payload\": {...}} or nothing");
         java.util.Iterator<String> names = root.fieldNames();
         while (names.hasNext()) {
             String name = names.next();
