@@ -22,6 +22,10 @@
 #            100,000 jobs through POST /api/jobs/batch (BENCH_API_BATCH_JOBS; jobs/s), by bench/ApiLoad.java;
 #   console  the console's pages over a table of 1,000,000 finished jobs (BENCH_CONSOLE_JOBS): the
 #            queues page, the jobs list, filtered lists and a page far down, median of 5 (ms);
+#   versus   the no-op drain of Caravan (the noop phase's worker) and of graphile-worker 0.18 (batched
+#            completions, a local queue of 500: bench/graphile, installed with npm ci), on the same
+#            database at the same concurrency, BENCH_VERSUS_ROUNDS (3) rounds interleaved: jobs/s of each
+#            round, the ratio of the medians, peak resident memory of each (needs the noop phase, node);
 #   fair     tenant A's BENCH_FAIR_JOBS (100,000) no-op jobs queued, two workers draining them, then
 #            tenant B's 10 jobs: seconds from B's insert to B's last completion, A's drain in jobs/s,
 #            with CLAIM_FAIRNESS=job_group and with it off;
@@ -46,7 +50,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop fair api console hostile io tokens gateway upload}
+PHASES=${BENCH_PHASES:-noop versus fair api console hostile io tokens gateway upload}
+VERSUS_ROUNDS=${BENCH_VERSUS_ROUNDS:-3}
 FAIR_JOBS=${BENCH_FAIR_JOBS:-100000}
 TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
 TOKENS_SECONDS=${BENCH_TOKENS_SECONDS:-300}
@@ -242,6 +247,58 @@ start_job_worker() {
 stop_worker() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }   # VmHWM from now on
 hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
+
+# versus: graphile-worker's drain of $JOBS no-op jobs due a little later, from its first completion
+# (the first poll that finds fewer jobs) to its last (the jobs table empty); sets gw_rate, gw_rss_mb
+gw_drain() {
+  local due_in=$(( JOBS / 20000 + 10 )) gpid start_ms="" end_ms="" left rss peak=0 deadline
+  DATABASE_URL="$url" CONCURRENCY="$CONCURRENCY" node bench/graphile/drain.mjs >"$work/graphile.log" 2>&1 &
+  gpid=$!
+  pids="$pids $gpid"
+  for _ in $(seq 1 600); do grep -q "^ready" "$work/graphile.log" && break; sleep 0.05; done
+  grep -q "^ready" "$work/graphile.log" || { echo "graphile-worker did not start:"; tail -20 "$work/graphile.log"; exit 1; }
+  sql "SELECT graphile_worker.add_jobs(array_agg(json_populate_record(NULL::graphile_worker.job_spec,
+         json_build_object('identifier', 'noop', 'payload', '{}'::json, 'run_at', now() + interval '$due_in seconds'))))
+       FROM generate_series(1, $JOBS)" >/dev/null
+  sql "VACUUM ANALYZE graphile_worker._private_jobs" >/dev/null
+  deadline=$(( $(date +%s) + MAX_WAIT ))
+  while :; do
+    left=$(sql "SELECT count(*) FROM graphile_worker._private_jobs")
+    rss=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
+    [ "$rss" -gt "$peak" ] && peak=$rss
+    [ -z "$start_ms" ] && [ "$left" -lt "$JOBS" ] && start_ms=$(date +%s%3N)
+    [ "$left" -eq 0 ] && { end_ms=$(date +%s%3N); break; }
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "graphile-worker's drain did not finish ($left left)"; break; }
+    sleep 0.05
+  done
+  stop_worker "$gpid"
+  gw_rate=$(python3 -c "print(round($JOBS / max(${end_ms:-0} - ${start_ms:-0}, 1) * 1000))")
+  gw_rss_mb=$((peak / 1024))
+}
+if has_phase versus; then
+  if ! declare -F drain >/dev/null; then
+    echo "the versus phase needs the noop phase (its worker and its drain)"
+  else
+    (cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error) >"$work/npm.log" 2>&1 \
+      || { echo "npm ci in bench/graphile failed:"; cat "$work/npm.log"; exit 1; }
+    cv_rates=() gw_rates=() cv_rss=0 gw_rss=0
+    for r in $(seq 1 "$VERSUS_ROUNDS"); do
+      gw_drain
+      gw_rates+=("$gw_rate")
+      [ "$gw_rss_mb" -gt "$gw_rss" ] && gw_rss=$gw_rss_mb
+      drain "versus-$r"
+      cv_rates+=("$throughput")
+      [ $((rss_peak / 1024)) -gt "$cv_rss" ] && cv_rss=$((rss_peak / 1024))
+    done
+    read -r cv_med gw_med ratio <<<"$(python3 -c "
+import statistics, sys
+c = [int(x) for x in '${cv_rates[*]}'.split()]; g = [int(x) for x in '${gw_rates[*]}'.split()]
+print(round(statistics.median(c)), round(statistics.median(g)), round(statistics.median(c) / statistics.median(g), 2))")"
+    rows="$rows
+| versus: no-op drain of $JOBS, concurrency $CONCURRENCY, $VERSUS_ROUNDS rounds interleaved: Caravan jobs/s (each round; median) / graphile-worker 0.18 batched, local queue 500 / ratio of medians | ${cv_rates[*]}; $cv_med / ${gw_rates[*]}; $gw_med / $ratio |
+| versus: peak resident memory during the drains, Caravan / graphile-worker (MB) | $cv_rss / $gw_rss |"
+  fi
+fi
 
 # fair: tenant A's backlog, then tenant B's ten jobs, on two workers claiming with the statement given
 fair_run() {  # FAIRNESS (job_group or off); sets b_ms, a_rate
