@@ -1,8 +1,9 @@
--- Writes the progress this worker's running jobs reported since the last round (JobProgress), in one
--- statement. Each row is matched on its claim (id, worker id, claim instant), so a job that ended,
--- was reaped or cancelled meanwhile is left alone; a row another statement holds (its write-back) is
--- skipped, never waited for, as by the heartbeat (so never a deadlock with a completion batch), and
--- tried again next round: the ids written are returned.
+-- Writes the progress this worker's jobs reported since the last round (JobProgress), in one
+-- statement. Each row is matched on its claim (id, worker id, claim instant), whatever its status:
+-- the last report of a run that has just ended (completed, failed, cancelled) still lands, so the row
+-- says how far the run got; a job reaped, retried or claimed again since is left alone. A row another
+-- statement holds (its write-back) is skipped, never waited for, as by the heartbeat (so never a
+-- deadlock with a completion batch), and tried again next round: the ids written are returned.
 WITH reported AS (
     SELECT *
       FROM unnest(CAST(:#${variable.progress[ids]} AS uuid[]),
@@ -13,8 +14,7 @@ mine AS (
     SELECT j.id, reported.progress
       FROM job_queue j
       JOIN reported ON reported.id = j.id AND reported.started_at = j.started_at
-     WHERE j.status = 'processing'
-       AND j.worker_id = :#${bean:workerSettings.workerId}
+     WHERE j.worker_id = :#${bean:workerSettings.workerId}
        FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE job_queue j

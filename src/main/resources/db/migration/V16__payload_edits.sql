@@ -14,8 +14,8 @@ CREATE INDEX job_payload_edits_job_idx ON job_payload_edits (job_id, edited_at);
 -- A failed (or dead-lettered) job's payload is corrected with p_changes, a merge patch of its top-level
 -- fields (RFC 7386 at the top level: a field given replaces the old one, a field given as null is
 -- removed, a field left out is kept), and the job goes back to pending with a fresh set of attempts
--- (retry_failed_jobs). Nothing happens unless the job has failed; changes that change nothing make a
--- plain retry.
+-- (retry_failed_jobs). Nothing happens unless the job has failed; no changes (NULL), or changes that
+-- change nothing, make a plain retry.
 CREATE FUNCTION retry_job_with_payload(p_id uuid, p_changes jsonb, p_actor text) RETURNS TABLE (id uuid, status text)
     LANGUAGE plpgsql AS
 $$

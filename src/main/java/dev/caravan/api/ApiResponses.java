@@ -184,7 +184,8 @@ public final class ApiResponses {
         Object reported = parse((String) row.get("progress_details"));
         view.put("progress_details", reported);
         if (reported instanceof Map<?, ?> details && details.get("total_files") != null) {
-            // a completed job has done every file, whatever its last report (written about once a second) said
+            // a completed job has done every file (as its progress is 100), even in the second before its
+            // last report is written
             view.put("processed_files", "completed".equals(row.get("status")) ? details.get("total_files")
                     : details.get("processed_files"));
             view.put("total_files", details.get("total_files"));

@@ -58,10 +58,13 @@ public final class JobDispatcher implements Processor {
     private final Map<UUID, Run> runs = new ConcurrentHashMap<>();
     private volatile AsyncProducer jobRun;
 
+    /** Why a run was ended from outside its route. */
+    private enum Ending { SHUTDOWN, CANCEL }
+
     private static final class Run {
         final Exchange exchange;
-        /** Why the run was ended from outside (shutdown, cancel), or null (not when a route stopped the exchange itself). */
-        volatile String endedFor;
+        /** Why the run was ended from outside, or null (not when a route stopped the exchange itself). */
+        volatile Ending endedFor;
         /** The thread inside the job's route now, if any (none while it waits on an async call or a delay). */
         final java.util.concurrent.atomic.AtomicReference<Thread> thread;
 
@@ -104,7 +107,7 @@ public final class JobDispatcher implements Processor {
      * the job leaves the in-flight registry.
      */
     public boolean abandon(JobRow job) {
-        return end(job.id(), "shutdown");
+        return end(job.id(), Ending.SHUTDOWN);
     }
 
     /**
@@ -114,7 +117,7 @@ public final class JobDispatcher implements Processor {
      * Returns false when this worker does not run the job (any more).
      */
     public boolean cancel(UUID jobId) {
-        boolean stopped = end(jobId, "cancel");
+        boolean stopped = end(jobId, Ending.CANCEL);
         if (stopped) {
             LOG.info("Job {} was cancelled while it ran: stopping its run", jobId);
         }
@@ -130,7 +133,7 @@ public final class JobDispatcher implements Processor {
         }
     }
 
-    private boolean end(UUID jobId, String reason) {
+    private boolean end(UUID jobId, Ending reason) {
         Run run = runs.get(jobId);
         if (run == null) {
             return false;
@@ -247,9 +250,9 @@ public final class JobDispatcher implements Processor {
             runs.remove(job.id());
             release(exchange);
             record(job, exchange, nanos);
-            if ("shutdown".equals(run.endedFor)) {
+            if (run.endedFor == Ending.SHUTDOWN) {
                 LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
-            } else if ("cancel".equals(run.endedFor)) {
+            } else if (run.endedFor == Ending.CANCEL) {
                 LOG.info("Job {}'s run was stopped after its cancel; nothing written, its slot is free", job.id());
             } else if (exchange.getException() != null) {
                 LOG.error("Job {} could not be written back ({}); it stays processing until the reaper returns it",

@@ -32,6 +32,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
@@ -181,6 +182,50 @@ class WhileRunningIT {
                         .as("one follow-up per file, each carrying the job's fields")
                         .containsExactly("ai_processing:" + id + ":0 " + PATIENT, "ai_processing:" + id + ":1 " + PATIENT,
                                 "ai_processing:" + id + ":2 " + PATIENT);
+            }
+        } finally {
+            vision.stop();
+        }
+    }
+
+    @Test
+    void aJobOfManyFilesThatFailsOnOneSaysWhereItStopped() throws Exception {
+        WireMockServer vision = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+        vision.start();
+        try {
+            String answer;
+            try (InputStream in = WhileRunningIT.class.getResourceAsStream("/stubs/vision-image.json")) {
+                answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            String first = Base64.getEncoder().encodeToString("page of file 1".getBytes(StandardCharsets.UTF_8));
+            String second = Base64.getEncoder().encodeToString("page of file 2".getBytes(StandardCharsets.UTF_8));
+            vision.stubFor(post(urlEqualTo("/v1/images:annotate")).withRequestBody(containing(first))
+                    .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody(answer)));
+            // Vision cannot read the second file: the job fails for good there
+            vision.stubFor(post(urlEqualTo("/v1/images:annotate")).withRequestBody(containing(second))
+                    .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                            .withBody("{\"responses\": [{\"error\": {\"code\": 3, \"message\": \"Bad image data.\"}}]}")));
+            Db db = Db.fresh();
+            try (CaravanInstance caravan = CaravanInstance.start(db, Map.of(
+                    "caravan.worker.job-types", "shell_file_processing",
+                    "caravan.providers.google-vision.base-url", vision.baseUrl(),
+                    "caravan.providers.google-vision.api-key", "vision-progress-key",
+                    "caravan.providers.google-vision.calls-per-period", "0"))) {
+                UUID id = db.insert("shell_file_processing", "fast_queue", "{\"files\": ["
+                        + "{\"raw_file\": \"" + first + "\", \"mime_type\": \"image/png\", \"file_name\": \"scan-1.png\"},"
+                        + "{\"raw_file\": \"" + second + "\", \"mime_type\": \"image/png\", \"file_name\": \"scan-2.png\"},"
+                        + "{\"raw_file\": \"" + first + "\", \"mime_type\": \"image/png\", \"file_name\": \"scan-3.png\"}]}", "");
+                await().atMost(Duration.ofSeconds(30)).until(() -> "failed".equals(db.status(id)));
+                // the run's last report lands after its failure is written: the row says where it stopped
+                await().atMost(Duration.ofSeconds(10)).until(() -> "scan-2.png".equals(
+                        db.text("SELECT progress ->> 'message' FROM job_queue WHERE id = ?", id)));
+                Map<String, Object> row = db.row(id);
+                assertThat(String.valueOf(row.get("error_details"))).contains("OCR_REJECTED");
+                assertThat(row.get("job_result")).isNull();
+                assertThat(db.text("SELECT progress ->> 'processed_files' FROM job_queue WHERE id = ?", id)).isEqualTo("1");
+                assertThat(db.count("SELECT count(*) FROM job_queue WHERE job_type = 'ai_processing' AND ? = ANY (depends_on)", id))
+                        .as("the first file's follow-up was enqueued before the second file failed, and only it")
+                        .isEqualTo(1);
             }
         } finally {
             vision.stop();
