@@ -29,6 +29,9 @@
 #   fair     tenant A's BENCH_FAIR_JOBS (100,000) no-op jobs queued, two workers draining them, then
 #            tenant B's 10 jobs: seconds from B's insert to B's last completion, A's drain in jobs/s,
 #            with CLAIM_FAIRNESS=job_group and with it off;
+#   tracing  the no-op drain of $JOBS on a fresh worker with OpenTelemetry off, then on (every job
+#            sampled, OTLP to bench/otlp_sink.py), BENCH_VERSUS_ROUNDS rounds interleaved: jobs/s of
+#            each, the ratio of the medians, and what the sink received;
 #   hostile  a normal client's submits and reads (p50, p99 ms) while bench/hostile.py sends what
 #            attackers and careless clients send (100 MiB unauthenticated bodies, stalled connections,
 #            request smuggling, broken HTTP/2 prefaces, keys in URLs), then the same with two clients
@@ -50,7 +53,7 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop versus fair api console hostile io tokens gateway upload}
+PHASES=${BENCH_PHASES:-noop versus fair tracing api console hostile io tokens gateway upload}
 VERSUS_ROUNDS=${BENCH_VERSUS_ROUNDS:-3}
 FAIR_JOBS=${BENCH_FAIR_JOBS:-100000}
 TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
@@ -334,6 +337,48 @@ if has_phase fair; then
   fair_run off
   rows="$rows
 | fair: tenant B's 10 jobs after A's $FAIR_JOBS, 2 workers: B done (ms after insert), A's drain (jobs/s); CLAIM_FAIRNESS=job_group / off | $fair_on / $b_ms ms, $a_rate jobs/s |"
+fi
+
+# tracing: the no-op drain with OpenTelemetry off and on (every job sampled, spans sent as OTLP to
+# bench/otlp_sink.py), rounds interleaved on fresh workers; sets traced_rate
+traced_drain() {  # NAME ENV...
+  local name=$1 due_in=$(( JOBS / 20000 + 10 )) w deadline; shift
+  start_job_worker "$work/$name.log" java WORKER_ID="$name" WORKER_JOB_TYPES=bench_traced WORKER_CONCURRENCY="$CONCURRENCY" \
+      CARAVAN_ROUTES_DIR="$PWD/bench/routes" POLL_INTERVAL=1000 "$@"
+  w=$started
+  sql "INSERT INTO job_queue (job_type, job_name, job_payload, scheduled_at)
+       SELECT 'bench_traced', '$name', '{}', now() + interval '$due_in seconds' FROM generate_series(1, $JOBS)"
+  sql "VACUUM ANALYZE job_queue" >/dev/null
+  deadline=$(( $(date +%s) + MAX_WAIT ))
+  until [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$name' AND status IN ('pending', 'processing')")" -eq 0 ]; do
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "tracing drain $name did not finish"; break; }
+    sleep 0.5
+  done
+  traced_rate=$(sql "SELECT round(count(*) / extract(epoch FROM max(completed_at) - min(started_at))) FROM job_queue WHERE job_name = '$name'")
+  stop_worker "$w"
+  # each round on the same table: the finished rows go, as the retention job would take them
+  sql "DELETE FROM job_queue WHERE job_name = '$name'"
+}
+if has_phase tracing; then
+  sink_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 bench/otlp_sink.py "$sink_port" >"$work/sink.log" 2>&1 &
+  pids="$pids $!"
+  off_rates=() on_rates=()
+  for r in $(seq 1 "$VERSUS_ROUNDS"); do
+    traced_drain "untraced-$r"
+    off_rates+=("$traced_rate")
+    # a queue and batches sized for thousands of spans a second, so that spans are sent, not dropped
+    traced_drain "traced-$r" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=500 \
+        OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048
+    on_rates+=("$traced_rate")
+  done
+  sink=$(curl -sf "127.0.0.1:$sink_port/stats")
+  read -r off_med on_med tratio <<<"$(python3 -c "
+import statistics
+c = [int(x) for x in '${off_rates[*]}'.split()]; t = [int(x) for x in '${on_rates[*]}'.split()]
+print(round(statistics.median(c)), round(statistics.median(t)), round(statistics.median(t) / statistics.median(c), 2))")"
+  rows="$rows
+| tracing: no-op drain of $JOBS, $VERSUS_ROUNDS rounds interleaved: jobs/s off (each; median) / on, every job sampled (each; median) / ratio; OTLP received | ${off_rates[*]}; $off_med / ${on_rates[*]}; $on_med / $tratio; $sink |"
 fi
 
 # wait_done NAME PID: waits (bounded) until the jobs named NAME are finished; samples the worker's

@@ -42,4 +42,5 @@ RETURNING j.id,
           (extract(epoch FROM j.retry_delay) * 1000)::bigint AS retry_delay_ms,
           j.worker_id,
           j.started_at::text AS claimed_at,
-          (extract(epoch FROM now() - GREATEST(j.scheduled_at, j.created_at)) * 1000)::bigint AS pickup_delay_ms
+          (extract(epoch FROM now() - GREATEST(j.scheduled_at, j.created_at)) * 1000)::bigint AS pickup_delay_ms,
+          j.traceparent

@@ -1,5 +1,6 @@
 -- Submits one job through enqueue_job_v3 (validation, idempotency, backpressure), as POST /api/jobs.
 -- Returns job_id, status and whether this call created it (false: same idempotency key as before).
+-- traceparent: the trace the job continues (the request's, or the run that queued a follow-up), or null.
 -- Parameters by name from the body, a JobSubmission (prepareStatementStrategy: #namedParameters).
 SELECT job_id, status, created
   FROM enqueue_job_v3(
@@ -13,4 +14,5 @@ SELECT job_id, status, created
            p_max_retries     => CAST(:#maxRetries AS integer),
            p_job_group       => CAST(:#group AS text),
            p_depends_on      => CAST(:#dependsOn AS uuid[]),
-           p_idempotency_key => CAST(:#idempotencyKey AS text))
+           p_idempotency_key => CAST(:#idempotencyKey AS text),
+           p_traceparent     => CAST(:#traceparent AS text))

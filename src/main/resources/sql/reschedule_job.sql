@@ -9,6 +9,8 @@ UPDATE job_queue
        started_at    = NULL,
        heartbeat_at  = NULL,
        last_error    = :#${variable.failure.message},
+       -- a job queued without a trace context keeps its first run's: its next attempts join that trace
+       traceparent   = COALESCE(traceparent, :#${exchangeProperty.traceparent}),
        error_details = job_error_details(error_details,
                            CAST(:#${variable.failure.detailsJson} AS jsonb)
                            || jsonb_build_object(

@@ -33,6 +33,14 @@ public final class ExchangeNames {
     public static final String CANCEL_CALL = "caravanCancelCall";
     /** When an asynchronous provider call's request was all sent (System.nanoTime()), set by async-http. */
     public static final String SENT_AT = "caravanSentAt";
+    /**
+     * The trace this run continues, as a W3C traceparent: the run's own span when tracing is on, else
+     * the context the job was queued with (or null). A job a pipeline queues continues it, and a retry
+     * of a job queued without one keeps it.
+     */
+    public static final String TRACEPARENT = "traceparent";
+    /** The run's span ({@code io.opentelemetry.api.trace.Span}), when tracing is on. */
+    public static final String RUN_SPAN = "caravanRunSpan";
     /** Set by a pipeline: the paths of the files it wrote, which go to output_files. */
     public static final String OUTPUT_FILES = "outputFiles";
 
@@ -51,6 +59,8 @@ public final class ExchangeNames {
 
     /** Set by a pipeline before direct:enrich-llm (optional): its own list of language models, "provider[:model],...". */
     public static final String LLM_PROVIDERS = "llmProviders";
+    /** The model a language model's call asks for, set by enrich-llm (a call's span and its spend name it). */
+    public static final String PROVIDER_MODEL = "providerModel";
     /** The address of a JSON provider's call, set by ProviderRequests.prepare for route provider-&lt;name&gt;. */
     public static final String PROVIDER_URL = "providerUrl";
 
@@ -62,9 +72,9 @@ public final class ExchangeNames {
     public static final String CSRF = "csrf";
 
     public static final List<String> PROPERTIES = List.of(JOB, JOB_ID, JOB_TYPE, JOB_LANE, JOB_NAME, JOB_GROUP, ATTEMPT,
-            CORRELATION_ID, CLAIM_WORKER_ID, CLAIMED_AT, OUTPUT_FILES);
+            CORRELATION_ID, CLAIM_WORKER_ID, CLAIMED_AT, TRACEPARENT, OUTPUT_FILES);
     public static final List<String> VARIABLES = List.of(RESULT_JSON, OUTPUT_FILE_PATHS, COMPLETED, FAILURE, LLM_PROVIDERS,
-            PROVIDER_URL, ACTOR, CSRF);
+            PROVIDER_MODEL, PROVIDER_URL, ACTOR, CSRF);
 
     private ExchangeNames() {
     }

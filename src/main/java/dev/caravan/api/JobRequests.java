@@ -19,6 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import dev.caravan.trace.JobTraces;
+import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
 
@@ -68,8 +70,23 @@ public final class JobRequests {
      * rather than a bean method call: binding a method's arguments from expressions costs more than the
      * rest of the request.
      */
-    public Processor submissionReader() {
-        return reading(this::parse);
+    public Processor submissionReader(JobTraces traces) {
+        Processor read = reading(this::parse);
+        return exchange -> {
+            read.process(exchange);
+            Message m = exchange.getMessage();
+            m.setBody(m.getBody(JobSubmission.class).inTrace(traceparent(exchange, traces)));
+        };
+    }
+
+    /**
+     * The trace a job posted in this request continues: with tracing on, the span Camel's tracer made
+     * for the request (it set the traceparent header, a child of the caller's), else the caller's own
+     * traceparent header (not a query parameter of that name); null when malformed or absent.
+     */
+    static String traceparent(Exchange exchange, JobTraces traces) {
+        return JobTraces.valid(traces.enabled() ? exchange.getMessage().getHeader("traceparent", String.class)
+                : HttpRequests.header(exchange, "traceparent"));
     }
 
     /** A body parser as POST /api/jobs and /api/jobs/batch have one: content type, bytes, Idempotency-Key. */

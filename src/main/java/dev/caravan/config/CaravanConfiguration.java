@@ -38,6 +38,8 @@ import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.provider.Providers;
 import dev.caravan.schedule.Schedules;
+import dev.caravan.trace.JobTraces;
+import dev.caravan.trace.Tracing;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
@@ -77,6 +79,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 list(text(props, "caravan.worker.job-lanes")));
         worker.setCamelContext(context);
         registry.bind("workerSettings", worker);
+        // OpenTelemetry when OTEL_* asks for it: set up before the routes are made (Camel's tracer is a
+        // route policy); JobTraces.OFF otherwise
+        JobTraces traces = Tracing.configure(context, worker.workerId(), text(props, "caravan.tracing.exclude-patterns"));
 
         int concurrency = integer(props, "caravan.worker.concurrency");
         if (concurrency < 1 || concurrency > 10_000) {
@@ -92,13 +97,13 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobThreads.Mode threads = threadsMode(text(props, "caravan.worker.virtual-threads"));
         Interruptions interruptions = new Interruptions();
         JobDispatcher dispatcher = new JobDispatcher(inFlight, metrics, context,
-                JobThreads.create(context, inFlight, concurrency, threads), interruptions);
+                JobThreads.create(context, inFlight, concurrency, threads), interruptions, traces);
         registry.bind("jobDispatcher", dispatcher);
         registry.bind("jobProgress", new dev.caravan.job.JobProgress());
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
-                integer(props, "caravan.complete.max-batch"), inFlight, () -> WriteBackPolicy.of(context)));
+                integer(props, "caravan.complete.max-batch"), inFlight, () -> WriteBackPolicy.of(context), traces));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight, integer(props, "caravan.claim.fair-max-running")));
         registry.bind("namedParameters", new NamedParameters());
         String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");
@@ -147,7 +152,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("workerLoopsHealthCheck", loops);
         Providers providers = ProviderConfiguration.bind(context, props, database.dataSource(), worker.workerId(),
                 Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions,
-                dispatcher::resume);
+                dispatcher::resume, traces);
         SpendLedger spend = registry.lookupByNameAndType("spendLedger", SpendLedger.class);
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, () -> {
             Map<String, String> report = providers.report();
@@ -173,7 +178,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         JobRequests jobRequests = new JobRequests(integer(props, "caravan.api.max-body-bytes"),
                 integer(props, "caravan.api.batch.max-body-bytes"), integer(props, "caravan.api.batch.max-jobs"));
         registry.bind("jobRequests", jobRequests);
-        registry.bind("readJobSubmission", jobRequests.submissionReader());
+        registry.bind("readJobSubmission", jobRequests.submissionReader(traces));
         registry.bind("readJobBatch", jobRequests.batchReader());
         registry.bind("readJobRetry", jobRequests.retryReader());
         ApiResponses apiResponses = new ApiResponses();

@@ -66,7 +66,7 @@ final class ProviderConfiguration {
 
     static Providers bind(CamelContext context, PropertiesComponent props, DataSource dataSource, String workerId,
                           Duration heartbeatTimeout, int concurrency, Interruptions interruptions,
-                          AsyncHttpComponent.Continuation continuation) throws Exception {
+                          AsyncHttpComponent.Continuation continuation, dev.caravan.trace.JobTraces traces) throws Exception {
         Registry registry = context.getRegistry();
         List<Provider> all = new ArrayList<>();
         for (String name : names(props)) {
@@ -78,7 +78,7 @@ final class ProviderConfiguration {
         ProviderMeters meters = new ProviderMeters(context);
         Providers providers = new Providers(all, meters);
         registry.bind("providers", providers);
-        registry.bind("providerLimits", new ProviderLimits(providers, meters, dataSource, workerId, heartbeatTimeout));
+        registry.bind("providerLimits", new ProviderLimits(providers, meters, dataSource, workerId, heartbeatTimeout, traces));
         registry.bind("providerAnswers", new ProviderAnswers(providers, meters));
         registry.bind("providerRequests", new ProviderRequests(providers));
 

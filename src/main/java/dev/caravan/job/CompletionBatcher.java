@@ -21,6 +21,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
 import dev.caravan.config.SqlResource;
+import dev.caravan.trace.JobTraces;
+import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
@@ -38,6 +40,7 @@ import static dev.caravan.ExchangeNames.JOB;
 import static dev.caravan.ExchangeNames.JOB_ID;
 import static dev.caravan.ExchangeNames.OUTPUT_FILE_PATHS;
 import static dev.caravan.ExchangeNames.RESULT_JSON;
+import static dev.caravan.ExchangeNames.RUN_SPAN;
 
 /**
  * Writes successful jobs back in batches: a job's route hands its completion over and its thread is
@@ -75,11 +78,18 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private volatile boolean running = true;
 
     private final InFlightRegistry inFlight;
+    private final JobTraces traces;
     private final java.util.function.Supplier<WriteBackPolicy> policySource;
     private volatile WriteBackPolicy policy;
 
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
                              java.util.function.Supplier<WriteBackPolicy> policy) {
+        this(dataSource, workerId, maxBatch, inFlight, policy, JobTraces.OFF);
+    }
+
+    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
+                             java.util.function.Supplier<WriteBackPolicy> policy, JobTraces traces) {
+        this.traces = traces;
         this.inFlight = inFlight;
         this.policySource = policy;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
@@ -106,15 +116,18 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         CompletableFuture<Boolean> done;
+        Span writeBack = traces.startWriteBack(exchange.getProperty(RUN_SPAN, Span.class));
         try {
             done = complete(exchange.getProperty(JOB, JobRow.class),
                     exchange.getVariable(RESULT_JSON, String.class), exchange.getVariable(OUTPUT_FILE_PATHS, String[].class));
         } catch (RuntimeException e) {
+            JobTraces.endWriteBack(writeBack, null, e);
             exchange.setException(e);
             callback.done(true);
             return true;
         }
         done.whenComplete((completed, error) -> {
+            JobTraces.endWriteBack(writeBack, completed, error);
             if (error != null) {
                 exchange.setException(error instanceof CompletionException ? error.getCause() : error);
             } else {

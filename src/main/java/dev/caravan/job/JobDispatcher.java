@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.metrics.JobMetrics;
+import dev.caravan.trace.JobTraces;
+import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -34,6 +36,8 @@ import static dev.caravan.ExchangeNames.JOB_ID;
 import static dev.caravan.ExchangeNames.JOB_LANE;
 import static dev.caravan.ExchangeNames.JOB_NAME;
 import static dev.caravan.ExchangeNames.JOB_TYPE;
+import static dev.caravan.ExchangeNames.RUN_SPAN;
+import static dev.caravan.ExchangeNames.TRACEPARENT;
 
 /**
  * Hands each claimed job to its own pipeline worker thread at once, so the claim's poll thread is
@@ -54,6 +58,7 @@ public final class JobDispatcher implements Processor {
     // the jobs already running
     private final ExecutorService workers;
     private final Interruptions interruptions;
+    private final JobTraces traces;
     /** Each job's exchange while its route runs, and its thread while that is inside the route. */
     private final Map<UUID, Run> runs = new ConcurrentHashMap<>();
     private volatile AsyncProducer jobRun;
@@ -80,7 +85,8 @@ public final class JobDispatcher implements Processor {
     }
 
     public JobDispatcher(InFlightRegistry inFlight, JobMetrics metrics, CamelContext context, ExecutorService workers,
-                         Interruptions interruptions) {
+                         Interruptions interruptions, JobTraces traces) {
+        this.traces = traces;
         this.inFlight = inFlight;
         this.metrics = metrics;
         this.context = context;
@@ -196,6 +202,12 @@ public final class JobDispatcher implements Processor {
             exchange.setProperty(CORRELATION_ID, correlationId);
             exchange.setProperty(CLAIM_WORKER_ID, job.workerId());
             exchange.setProperty(CLAIMED_AT, job.claimedAt());
+            Span span = traces.startRun(job);
+            if (span != null) {
+                exchange.setProperty(RUN_SPAN, span);
+                JobTraces.logFields(span).forEach(MDC::put);
+            }
+            exchange.setProperty(TRACEPARENT, span != null ? JobTraces.traceparent(span) : JobTraces.valid(job.traceparent()));
             exchange.getMessage().setBody(payload);
             long started = System.nanoTime();
             Run run = new Run(exchange, Thread.currentThread());
@@ -250,6 +262,7 @@ public final class JobDispatcher implements Processor {
             runs.remove(job.id());
             release(exchange);
             record(job, exchange, nanos);
+            endSpan(exchange, run.endedFor);
             if (run.endedFor == Ending.SHUTDOWN) {
                 LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
             } else if (run.endedFor == Ending.CANCEL) {
@@ -281,6 +294,9 @@ public final class JobDispatcher implements Processor {
         MDC.put("jobType", String.valueOf(exchange.getProperty(JOB_TYPE)));
         MDC.put("workerId", String.valueOf(exchange.getProperty(CLAIM_WORKER_ID)));
         MDC.put("correlationId", String.valueOf(exchange.getProperty(CORRELATION_ID)));
+        if (exchange.getProperty(RUN_SPAN) instanceof Span span) {
+            JobTraces.logFields(span).forEach(MDC::put);
+        }
     }
 
     /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost). */
@@ -295,6 +311,26 @@ public final class JobDispatcher implements Processor {
         if (landed) {
             metrics.finished(job, failure == null ? "completed" : failure.outcome(), nanos);
         }
+    }
+
+    /** The run's span ends with how the run ended. */
+    private static void endSpan(Exchange exchange, Ending endedFor) {
+        if (!(exchange.getProperty(RUN_SPAN) instanceof Span span)) {
+            return;
+        }
+        FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
+        String outcome;
+        if (endedFor != null) {
+            outcome = endedFor == Ending.CANCEL ? "cancelled" : "released";
+        } else if (exchange.getException() != null) {
+            outcome = "not_written";
+        } else if (failure != null) {
+            outcome = exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0 ? failure.outcome()
+                    : "claim_lost";
+        } else {
+            outcome = Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class)) ? "completed" : "claim_lost";
+        }
+        JobTraces.endRun(span, outcome, failure == null ? null : failure.code(), exchange.getException());
     }
 
     private Map<String, Object> payload(JobRow job) {

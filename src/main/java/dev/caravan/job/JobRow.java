@@ -8,12 +8,20 @@ import org.apache.camel.component.sql.RowMapperFactory;
 import org.springframework.jdbc.core.RowMapper;
 
 /**
- * One claimed job, as the claim statement returned it; claimedAt fences every write-back, and
- * pickupDelayMillis is how long it waited from due to claimed.
+ * One claimed job, as the claim statement returned it; claimedAt fences every write-back,
+ * pickupDelayMillis is how long it waited from due to claimed, and traceparent the trace context it
+ * was queued with (W3C, or null).
  */
 public record JobRow(UUID id, String type, String lane, String name, String group, String payloadJson,
                      int retryCount, int maxRetries, long retryDelayMillis, String workerId,
-                     String claimedAt, long pickupDelayMillis) {
+                     String claimedAt, long pickupDelayMillis, String traceparent) {
+
+    /** A job queued without a trace context. */
+    public JobRow(UUID id, String type, String lane, String name, String group, String payloadJson, int retryCount,
+                  int maxRetries, long retryDelayMillis, String workerId, String claimedAt, long pickupDelayMillis) {
+        this(id, type, lane, name, group, payloadJson, retryCount, maxRetries, retryDelayMillis, workerId, claimedAt,
+                pickupDelayMillis, null);
+    }
 
     /**
      * Whether a retryable failure may run the job again (else it is dead-lettered): retry_count below
@@ -43,7 +51,8 @@ public record JobRow(UUID id, String type, String lane, String name, String grou
                 rs.getLong("retry_delay_ms"),
                 rs.getString("worker_id"),
                 rs.getString("claimed_at"),
-                rs.getLong("pickup_delay_ms"));
+                rs.getLong("pickup_delay_ms"),
+                rs.getString("traceparent"));
     }
 
     /**

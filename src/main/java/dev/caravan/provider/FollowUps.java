@@ -29,7 +29,7 @@ public final class FollowUps {
      * carries file_index): one follow-up per file then, each its own key.
      */
     public JobSubmission aiProcessing(JobRow shell, Map<String, Object> payload, Map<String, Object> ocr,
-                                      String correlationId) throws JsonProcessingException {
+                                      String correlationId, String traceparent) throws JsonProcessingException {
         Object index = payload.get(FILE_INDEX);
         Map<String, Object> next = new LinkedHashMap<>();
         for (String key : CARRIED) {
@@ -45,7 +45,7 @@ public final class FollowUps {
         String name = "AI processing: " + (index == null ? shell.name() : payload.get("file_name") + " of " + shell.name());
         return new JobSubmission("ai_processing", String.valueOf(lane), name.length() > 500 ? name.substring(0, 500) : name,
                 json.writeValueAsString(next), null, 5, null, 3, group, new String[] {shell.id().toString()},
-                "ai_processing:" + shell.id() + (index == null ? "" : ":" + index));
+                "ai_processing:" + shell.id() + (index == null ? "" : ":" + index), traceparent);
     }
 
     /** The files of a job of many files (job_payload.files, as POST /api/documents with batch=true makes it). */

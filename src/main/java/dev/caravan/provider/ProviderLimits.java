@@ -12,6 +12,8 @@ import dev.caravan.ExchangeNames;
 import dev.caravan.config.SqlResource;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
+import dev.caravan.trace.JobTraces;
+import io.opentelemetry.api.trace.Span;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
@@ -39,6 +41,7 @@ public final class ProviderLimits {
     private static final String REGISTER = SqlResource.load("register_api_capacity.sql");
     private static final String UNREGISTER = SqlResource.load("unregister_api_capacity.sql");
 
+    private final JobTraces traces;
     private final Providers providers;
     private final ProviderMeters meters;
     private final NamedParameterJdbcTemplate jdbc;
@@ -69,7 +72,8 @@ public final class ProviderLimits {
 
     /** @param deadAfter after how long without a heartbeat a worker is dead and its leases end (the heartbeat timeout) */
     public ProviderLimits(Providers providers, ProviderMeters meters, DataSource dataSource, String workerId,
-                          Duration deadAfter) {
+                          Duration deadAfter, JobTraces traces) {
+        this.traces = traces;
         this.providers = providers;
         this.meters = meters;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
@@ -99,7 +103,9 @@ public final class ProviderLimits {
      * configured fails the job at once (PROVIDER_NOT_CONFIGURED).
      */
     public ProviderCall acquire(String name, String jobId, Long tokens, Exchange exchange) throws InterruptedException {
-        ProviderCall call = acquire(name, jobId, tokens);
+        long started = System.nanoTime();
+        ProviderCall call = acquire(name, jobId, tokens).traced(traces.startCall(
+                exchange.getProperty(ExchangeNames.RUN_SPAN, Span.class), name, providers.get(name).protocol().llm(), started));
         // a run ended from outside (cancelled, or stopped at shutdown) skips the route's doFinally: its
         // lease is given back when its exchange ends instead, not left to expire
         exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
@@ -213,6 +219,16 @@ public final class ProviderLimits {
             }
         }
         meters.called(call.provider(), System.nanoTime() - call.startedNanos());
+        if (call.span() != null) {
+            Protocol protocol = p.protocol();
+            Exception failure = exchange.getException() != null ? exchange.getException()
+                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+            JobTraces.endCall(call.span(), protocol == Protocol.CHAT_COMPLETIONS ? "openai"
+                            : protocol == Protocol.ANTHROPIC_MESSAGES ? "anthropic" : null,
+                    exchange.getVariable(ExchangeNames.PROVIDER_MODEL, String.class), status, report.inputTokens(), report.outputTokens(),
+                    answer.getBody(), failure instanceof JobFailureException f ? f.code()
+                            : failure != null ? failure.getClass().getSimpleName() : null);
+        }
     }
 
     /** Whether the call failed before it was sent: its circuit breaker was open. */
