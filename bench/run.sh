@@ -32,6 +32,10 @@
 #   tracing  the no-op drain of $JOBS on a fresh worker with OpenTelemetry off, then on (every job
 #            sampled, OTLP to bench/otlp_sink.py), BENCH_VERSUS_ROUNDS rounds interleaved: jobs/s of
 #            each, the ratio of the medians, and what the sink received;
+#   autoscale  KEDA's rule for the postgresql trigger applied by bench/autoscale.py to worker processes:
+#            a burst of BENCH_SCALE_JOBS (20,000) jobs of 200 ms, workers of 20 slots from 1 up to 4
+#            and back by SIGTERM; drain time against 4 workers started by hand; lost jobs, jobs run to
+#            the end twice, attempts spent;
 #   hostile  a normal client's submits and reads (p50, p99 ms) while bench/hostile.py sends what
 #            attackers and careless clients send (100 MiB unauthenticated bodies, stalled connections,
 #            request smuggling, broken HTTP/2 prefaces, keys in URLs), then the same with two clients
@@ -53,7 +57,7 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop versus fair tracing api console hostile io tokens gateway upload}
+PHASES=${BENCH_PHASES:-noop versus fair tracing autoscale api console hostile io tokens gateway upload}
 VERSUS_ROUNDS=${BENCH_VERSUS_ROUNDS:-3}
 FAIR_JOBS=${BENCH_FAIR_JOBS:-100000}
 TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
@@ -379,6 +383,18 @@ c = [int(x) for x in '${off_rates[*]}'.split()]; t = [int(x) for x in '${on_rate
 print(round(statistics.median(c)), round(statistics.median(t)), round(statistics.median(t) / statistics.median(c), 2))")"
   rows="$rows
 | tracing: no-op drain of $JOBS, $VERSUS_ROUNDS rounds interleaved: jobs/s off (each; median) / on, every job sampled (each; median) / ratio; OTLP received | ${off_rates[*]}; $off_med / ${on_rates[*]}; $on_med / $tratio; $sink |"
+fi
+
+# autoscale: KEDA's rule on caravan_workers_wanted, applied to worker processes by bench/autoscale.py
+if has_phase autoscale; then
+  scale=$(BENCH_WORK="$work" python3 bench/autoscale.py "$url" target/caravan.jar "$PWD/bench/routes" 2>"$work/autoscale.timeline")
+  cat "$work/autoscale.timeline"
+  rows="$rows
+| autoscale: $(python3 -c "
+import json; r = json.loads('''$scale''')
+a, h = r['autoscaled'], r['by_hand']
+print(f\"{r['jobs']} jobs of {r['sleep_ms']} ms, {r['concurrency']} slots a worker, {r['min']}..{r['max']} workers (poll {r['poll_s']} s, cooldown {r['cooldown_s']} s): drain autoscaled / {r['max']} by hand (s), ratio | {r['autoscaled_drain_s']} / {r['by_hand_drain_s']}, {r['ratio']}; peak {r['peak_workers']} workers, ended with {r['ended_with']}, {r['scale_downs']} SIGTERMs (exit codes {r['scale_down_exit_codes']}); lost {a['lost']} / {h['lost']}, ran to the end twice {a['ran_to_the_end_twice']} / {h['ran_to_the_end_twice']}, attempts spent {a['attempts_spent']} / {h['attempts_spent']} |\")
+") "
 fi
 
 # wait_done NAME PID: waits (bounded) until the jobs named NAME are finished; samples the worker's

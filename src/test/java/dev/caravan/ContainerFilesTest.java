@@ -12,8 +12,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * No Docker engine runs on the build machine, so the container files are checked here: they parse,
- * and they keep the promises the README makes about them.
+ * The container files parse and keep the promises the README makes about them (ops/container/test.sh
+ * builds and runs them with podman).
  */
 class ContainerFilesTest {
 
@@ -31,6 +31,10 @@ class ContainerFilesTest {
         assertThat(lines.get(entry)).startsWith("ENTRYPOINT [").contains("/app/caravan.jar")
                 .as("the JVM options the README starts it with").contains("\"@/app/jvm.options\"");
         assertThat(lines).contains("COPY jvm.options /app/jvm.options");
+        // by number, the one the Kubernetes Deployment runs as (runAsNonRoot can only check a number)
+        String uid = lines.get(user).substring("USER ".length()).split(":")[0];
+        assertThat(uid).matches("[1-9][0-9]*");
+        assertThat(Files.readString(Path.of("ops/k8s/deployment.yaml"))).contains("runAsUser: " + uid);
     }
 
     @Test

@@ -42,6 +42,8 @@ public final class JobMetrics {
     private volatile MeterRegistry registry;
     private volatile MultiGauge queueDepth;
     private volatile MultiGauge oldestDueAge;
+    /** caravan_workers_wanted: workers like this one the queue is worth now (caravan_workers_wanted()). */
+    private final java.util.concurrent.atomic.AtomicLong workersWanted = new java.util.concurrent.atomic.AtomicLong();
     /** The type and lane of every pipeline this worker runs: their series stay, at 0, when no row has them. */
     private volatile List<Tags> served = List.of();
 
@@ -64,6 +66,9 @@ public final class JobMetrics {
                 .register(r);
         oldestDueAge = MultiGauge.builder("caravan.queue.oldest.due.age").baseUnit("seconds")
                 .description("how long the oldest due pending job has waited").register(r);
+        Gauge.builder("caravan.workers.wanted", workersWanted, java.util.concurrent.atomic.AtomicLong::get)
+                .description("workers of this one's concurrency, job types and lanes the queue is worth now: (due jobs"
+                        + " that can run + running jobs) / concurrency, rounded up (an autoscaler's signal)").register(r);
         List<Tags> pipelines = new ArrayList<>();
         for (String type : worker.pipelineTypes()) {
             for (String lane : lanes(type)) {
@@ -123,6 +128,16 @@ public final class JobMetrics {
         List<MultiGauge.Row<?>> age = new ArrayList<>();
         ages.forEach((tags, seconds) -> age.add(MultiGauge.Row.of(tags, seconds)));
         oldestDueAge.register(age, true);
+    }
+
+    /** caravan_workers_wanted: what sql/workers_wanted.sql said last (workers like this one the queue is worth). */
+    public void workersWanted(Number wanted) {
+        workersWanted.set(wanted == null ? 0 : wanted.longValue());
+    }
+
+    /** The value of caravan_workers_wanted (for tests). */
+    public long workersWanted() {
+        return workersWanted.get();
     }
 
     /** The value of caravan_jobs_{name}_total for one type and lane (for tests and /health). */
