@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import dev.caravan.job.JobStatus;
 import dev.caravan.trace.JobTraces;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -34,9 +35,6 @@ public final class JobRequests {
     private static final Set<String> FIELDS = Set.of("type", "job_type", "lane", "job_lane", "name", "job_name",
             "payload", "job_payload", "priority", "scheduled_at", "max_retries", "job_group", "group", "depends_on",
             "idempotency_key", "job_category", "category");
-    /** Every status a job may have (seed 003's allowed values), for filters. */
-    public static final Set<String> STATUSES =
-            Set.of("pending", "processing", "completed", "failed", "cancelled", "retrying", "deferred");
 
     private final ObjectMapper json;
     /** Reads one job of a batch from the stream (the rest of the batch follows it). */
@@ -394,8 +392,8 @@ public final class JobRequests {
 
     /** Checks list filters: status must be a known status, limit 1..200; returns the limit. */
     public int listLimit(String status, String limit) {
-        if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
-            throw ApiException.invalid("status", "one of " + STATUSES);
+        if (status != null && !status.isBlank() && !JobStatus.known(status)) {
+            throw ApiException.invalid("status", "one of " + JobStatus.ALL);
         }
         if (limit == null || limit.isBlank()) {
             return 50;

@@ -8,13 +8,13 @@ import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.api.ApiException;
 import dev.caravan.config.Json;
+import dev.caravan.job.JobStatus;
 
 /**
  * The console's job filter, from the list page's query string: each field optional. {@code json} is
@@ -25,7 +25,6 @@ public record ConsoleFilter(Map<String, String> fields, String json, String afte
                             int limit, String actor) {
 
     public static final int PAGE = 50;
-    static final Set<String> STATUSES = dev.caravan.api.JobRequests.STATUSES;
     /** The filter's fields, in the form's order. */
     static final String[] NAMES = {"status", "type", "lane", "group", "patient_id", "shell_file_id", "dead_lettered",
             "error_code", "created_from", "created_to", "name"};
@@ -82,8 +81,8 @@ public record ConsoleFilter(Map<String, String> fields, String json, String afte
     }
 
     private static void check(Map<String, String> f) {
-        if (f.containsKey("status") && !STATUSES.contains(f.get("status"))) {
-            throw ApiException.invalid("status", "one of " + STATUSES);
+        if (f.containsKey("status") && !JobStatus.known(f.get("status"))) {
+            throw ApiException.invalid("status", "one of " + JobStatus.ALL);
         }
         for (String id : new String[] {"patient_id", "shell_file_id"}) {
             if (f.containsKey(id)) {

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.caravan.api.ApiException;
 import dev.caravan.api.UsageReports;
 import dev.caravan.config.Json;
+import dev.caravan.job.JobStatus;
 import org.apache.camel.Exchange;
 
 /**
@@ -31,7 +32,7 @@ public final class ConsolePages {
 
     private static final ObjectMapper JSON = Json.mapper();
     private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/=\\r\\n_-]+$");
-    private static final List<String> STATUSES = List.of("pending", "processing", "completed", "failed", "cancelled");
+    private static final List<String> STATUSES = JobStatus.SHOWN;
     private static final Set<String> ANSWER_HEADERS = Set.of(Exchange.HTTP_RESPONSE_CODE, "Location", "Set-Cookie",
             "Retry-After");
 
@@ -198,7 +199,7 @@ public final class ConsolePages {
             h.append("<label>").append(name.replace('_', ' ')).append(' ');
             if (name.equals("status")) {
                 h.append("<select name=status id=f-status><option value=\"\">any</option>");
-                for (String s : ConsoleFilter.STATUSES) {
+                for (String s : JobStatus.ALL) {
                     h.append("<option").append(s.equals(v) ? " selected" : "").append('>').append(s).append("</option>");
                 }
                 h.append("</select>");
@@ -302,7 +303,7 @@ public final class ConsolePages {
                     .append(esc(pretty(editable))).append("</textarea><br>")
                     .append("<button type=submit id=edit-retry>Retry with these fields</button></form></details>");
         }
-        if (Set.of("pending", "processing", "retrying", "deferred").contains(status)) {
+        if (JobStatus.CANCELLABLE.contains(status)) {
             h.append("<form method=post action=\"/console/jobs/").append(esc(id)).append("/cancel\">").append(csrf(csrf))
                     .append("<button type=submit id=cancel>Cancel</button></form>");
         }
@@ -379,7 +380,7 @@ public final class ConsolePages {
         relations(h, "Waiting for it", "dependents", tree(r.get("dependents")));
         // a finished job's page does not move: it is not fetched again every five seconds
         return page(String.valueOf(r.get("job_name")), csrf, h.toString(),
-                Set.of("completed", "failed", "cancelled").contains(status));
+                JobStatus.FINISHED.contains(status));
     }
 
     private static void relations(StringBuilder h, String title, String id, JsonNode jobs) {
