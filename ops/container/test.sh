@@ -48,17 +48,8 @@ if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null || ! com
   pkgs="podman buildah runc mmdebstrap uidmap fuse-overlayfs containernetworking-plugins catatonit slirp4netns docker-compose"
   apt-get install -y -q $pkgs >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $pkgs >/dev/null; }
 fi
-# crun cannot set its limits on this kind of machine (no CAP_SYS_RESOURCE, cgroup v1 hybrid): runc
-# with explicit limits, cgroupfs, events to a file (no systemd)
-cat >"$work/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4000:4000"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF="$work/containers.conf"
+# runc, explicit limits, no systemd (the file says why)
+export CONTAINERS_CONF="$PWD/ops/container/containers.conf"
 
 # --- base images from Debian packages ---------------------------------------------------------------
 # the machine's own apt sources (deb822 or one-line), so no mirror's name is written here

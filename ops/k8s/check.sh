@@ -20,15 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAILED: $*"; exit 1; }
-cat >"$work/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4000:4000"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$work/containers.conf"
+# runc, explicit limits, no systemd (the file says why)
+export CONTAINERS_CONF="$PWD/ops/container/containers.conf"
 podman image exists "$IMAGE" || fail "$IMAGE is missing: run ops/container/test.sh first"
 [ -d ops/k8s/check/node_modules ] || (cd ops/k8s/check && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
