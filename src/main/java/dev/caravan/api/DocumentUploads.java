@@ -44,7 +44,11 @@ public final class DocumentUploads {
     private final Set<String> allowedTypes;
     private final ObjectMapper json = Json.mapper();
 
-    public DocumentUploads(DataSource dataSource, Path storageRoot, long maxFileBytes, int maxFiles, Set<String> allowedTypes) {
+    private final dev.caravan.trace.JobTraces traces;
+
+    public DocumentUploads(DataSource dataSource, Path storageRoot, long maxFileBytes, int maxFiles, Set<String> allowedTypes,
+                           dev.caravan.trace.JobTraces traces) {
+        this.traces = traces;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.storageRoot = storageRoot.toAbsolutePath().normalize();
         this.maxFileBytes = maxFileBytes;
@@ -107,7 +111,8 @@ public final class DocumentUploads {
             List<String> ids = jdbc.queryForList(INSERT, new MapSqlParameterSource()
                     .addValue("type", type).addValue("lane", lane).addValue("group", group)
                     .addValue("names", names.toArray(String[]::new))
-                    .addValue("payloads", payloads.toArray(String[]::new)), String.class);
+                    .addValue("payloads", payloads.toArray(String[]::new))
+                    .addValue("traceparent", JobRequests.traceparent(exchange, traces)), String.class);
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("job_ids", ids);
             answer.put("job_id", ids.get(0));

@@ -14,7 +14,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code :#jobs} (a bytea turned into jsonb by the database): no copy of it as a Java string, and none
  * made by the driver to encode one.
  */
-public record JobBatch(byte[] jobs, int size) {
+public record JobBatch(byte[] jobs, int size, String traceparent) {
+
+    /** The same jobs, queued in this trace context (W3C traceparent, or null). */
+    JobBatch inTrace(String context) {
+        return new JobBatch(jobs, size, context);
+    }
+
 
     /** Starts a batch's argument; {@code expectedBytes} (the body's length) sizes its buffer. */
     static Writer writer(ObjectMapper json, int expectedBytes) {
@@ -73,7 +79,7 @@ public record JobBatch(byte[] jobs, int size) {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new JobBatch(out.toByteArray(), size);
+            return new JobBatch(out.toByteArray(), size, null);
         }
 
         private void optional(String name, String value) throws IOException {

@@ -214,8 +214,13 @@ public final class JobRequests {
      * The route step that reads POST /api/jobs/batch ({@code process: {ref: readJobBatch}}): the body
      * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
      */
-    public Processor batchReader() {
-        return reading(this::parseBatch);
+    public Processor batchReader(JobTraces traces) {
+        Processor read = reading(this::parseBatch);
+        return exchange -> {
+            read.process(exchange);
+            Message m = exchange.getMessage();
+            m.setBody(m.getBody(JobBatch.class).inTrace(traceparent(exchange, traces)));
+        };
     }
 
     /**

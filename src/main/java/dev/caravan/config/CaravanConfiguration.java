@@ -179,7 +179,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 integer(props, "caravan.api.batch.max-body-bytes"), integer(props, "caravan.api.batch.max-jobs"));
         registry.bind("jobRequests", jobRequests);
         registry.bind("readJobSubmission", jobRequests.submissionReader(traces));
-        registry.bind("readJobBatch", jobRequests.batchReader());
+        registry.bind("readJobBatch", jobRequests.batchReader(traces));
         registry.bind("readJobRetry", jobRequests.retryReader());
         ApiResponses apiResponses = new ApiResponses();
         registry.bind("apiResponses", apiResponses);
@@ -193,7 +193,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
                 Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
                 integer(props, "caravan.api.upload.max-files"),
-                java.util.Set.copyOf(list(text(props, "caravan.api.upload.allowed-types")))));
+                java.util.Set.copyOf(list(text(props, "caravan.api.upload.allowed-types"))), traces));
         registry.bind("auditCleanup", new AuditCleanup(database.dataSource(),
                 Double.parseDouble(text(props, "caravan.cleanup.retention-days")),
                 integer(props, "caravan.cleanup.batch-size"),

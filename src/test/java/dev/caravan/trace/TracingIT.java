@@ -202,6 +202,37 @@ class TracingIT {
 
     @Test
     @Order(4)
+    void theJobsOfABatchContinueTheTraceOfTheRequestThatQueuedThem() throws Exception {
+        String trace = "5b8efff798038103d269b633813fc60c";
+        HttpResponse<String> posted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + apiPort + "/api/jobs/batch"))
+                .header("Authorization", "Bearer " + KEY)
+                .header("Content-Type", "application/json")
+                .header("traceparent", "00-" + trace + "-eee19b7ec3c1b174-01")
+                .POST(HttpRequest.BodyPublishers.ofString("[{\"type\": \"test_noop\", \"payload\": {}},"
+                        + " {\"type\": \"test_noop\", \"payload\": {}}]"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+        List<UUID> ids = new java.util.ArrayList<>();
+        JSON.readTree(posted.body()).path("jobs").forEach(j -> ids.add(UUID.fromString(j.path("id").asText())));
+        assertThat(ids).hasSize(2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().allMatch(id -> "completed".equals(db.status(id))));
+        await().atMost(Duration.ofSeconds(15)).until(() -> ids.stream().allMatch(id -> runs(id).size() == 1));
+        ReceivedSpan request = only(receiver.spans(s -> s.traceId().equals(trace)), s -> s.scope().equals("org.apache.camel"));
+        for (UUID id : ids) {
+            ReceivedSpan run = runs(id).get(0);
+            assertThat(run.traceId()).isEqualTo(trace);
+            assertThat(run.parentSpanId()).isEqualTo(request.spanId());
+        }
+        // the setting that carried it lived for that transaction only: a job inserted after has none
+        UUID later = db.insert("test_noop", "{}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "completed".equals(db.status(later)));
+        assertThat(db.jdbc().queryForObject("SELECT traceparent FROM job_queue WHERE id = ?", String.class, later))
+                .as("none: it completed at its first run").isNull();
+    }
+
+    @Test
+    @Order(5)
     void theWorkersOwnPollsAndStatementsMakeNoSpans() {
         // by now the worker has polled for jobs hundreds of times (every 100 ms), beaten its heartbeat
         // and refreshed its gauges: none of it is a span. Camel's spans are the HTTP requests (the REST
