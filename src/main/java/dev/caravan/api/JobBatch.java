@@ -14,10 +14,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code :#jobs} (a bytea turned into jsonb by the database): no copy of it as a Java string, and none
  * made by the driver to encode one.
  */
-public record JobBatch(byte[] jobs, int size, String traceparent) {
+public record JobBatch(byte[] jobs, int size, String traceparent) implements JobRequests.Queued {
 
     /** The same jobs, queued in this trace context (W3C traceparent, or null). */
-    JobBatch inTrace(String context) {
+    @Override
+    public JobBatch inTrace(String context) {
         return new JobBatch(jobs, size, context);
     }
 

@@ -69,11 +69,20 @@ public final class JobRequests {
      * rest of the request.
      */
     public Processor submissionReader(JobTraces traces) {
-        Processor read = reading(this::parse);
+        return inTrace(reading(this::parse), traces);
+    }
+
+    /** What a request queues (a job, a batch), to be queued in the request's trace. */
+    interface Queued {
+        Object inTrace(String traceparent);
+    }
+
+    /** The reading step, then the request's trace given to what it read. */
+    private static Processor inTrace(Processor read, JobTraces traces) {
         return exchange -> {
             read.process(exchange);
             Message m = exchange.getMessage();
-            m.setBody(m.getBody(JobSubmission.class).inTrace(traceparent(exchange, traces)));
+            m.setBody(m.getBody(Queued.class).inTrace(traceparent(exchange, traces)));
         };
     }
 
@@ -215,12 +224,7 @@ public final class JobRequests {
      * becomes a {@link JobBatch}, or the step fails naming every job at fault (up to 100).
      */
     public Processor batchReader(JobTraces traces) {
-        Processor read = reading(this::parseBatch);
-        return exchange -> {
-            read.process(exchange);
-            Message m = exchange.getMessage();
-            m.setBody(m.getBody(JobBatch.class).inTrace(traceparent(exchange, traces)));
-        };
+        return inTrace(reading(this::parseBatch), traces);
     }
 
     /**

@@ -6,7 +6,7 @@ package dev.caravan.api;
  */
 public record JobSubmission(String type, String lane, String name, String payloadJson, String category, int priority,
                             String scheduledAt, int maxRetries, String group, String[] dependsOn,
-                            String idempotencyKey, String traceparent) {
+                            String idempotencyKey, String traceparent) implements JobRequests.Queued {
 
     public JobSubmission(String type, String lane, String name, String payloadJson, String category, int priority,
                          String scheduledAt, int maxRetries, String group, String[] dependsOn, String idempotencyKey) {
@@ -15,6 +15,7 @@ public record JobSubmission(String type, String lane, String name, String payloa
     }
 
     /** The same job, queued in this trace context. */
+    @Override
     public JobSubmission inTrace(String traceparent) {
         return new JobSubmission(type, lane, name, payloadJson, category, priority, scheduledAt, maxRetries, group,
                 dependsOn, idempotencyKey, traceparent);
