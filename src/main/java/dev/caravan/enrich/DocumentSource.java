@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import dev.caravan.outbound.OutboundPolicy;
@@ -79,7 +80,7 @@ public final class DocumentSource {
     public Document load(Map<String, Object> payload) {
         Document document = loadAny(payload);
         if (document == null) {
-            throw permanent("DOCUMENT_MISSING", "job_payload has no raw_file, file_path or file_url");
+            throw permanent(FailureCodes.DOCUMENT_MISSING, "job_payload has no raw_file, file_path or file_url");
         }
         return document;
     }
@@ -89,7 +90,7 @@ public final class DocumentSource {
         Document document = load(payload);
         Set<String> accepted = Set.of(types.split("\\s*,\\s*"));
         if (!accepted.contains(document.mimeType())) {
-            throw permanent("DOCUMENT_UNSUPPORTED", document.name() + " is " + document.mimeType()
+            throw permanent(FailureCodes.DOCUMENT_UNSUPPORTED, document.name() + " is " + document.mimeType()
                     + "; this pipeline accepts " + String.join(", ", accepted));
         }
         return document;
@@ -110,7 +111,7 @@ public final class DocumentSource {
             Map<String, Object> file = (Map<String, Object>) raw;
             String data = first(file, "data", "content", "base64");
             if (data == null) {
-                throw permanent("DOCUMENT_UNREADABLE", "job_payload.raw_file has no data, content or base64 field");
+                throw permanent(FailureCodes.DOCUMENT_UNREADABLE, "job_payload.raw_file has no data, content or base64 field");
             }
             String mime = first(file, "mime_type", "mimeType", "type");
             return inline(data, mime != null ? mime : text(payload, "mime_type"), first(file, "file_name", "filename", "name"));
@@ -126,13 +127,13 @@ public final class DocumentSource {
 
     private Document inline(String base64, String mime, String name) {
         if ((long) base64.length() * 3 / 4 > maxBytes) {
-            throw permanent("DOCUMENT_TOO_LARGE", "job_payload.raw_file is larger than " + maxBytes + " bytes");
+            throw permanent(FailureCodes.DOCUMENT_TOO_LARGE, "job_payload.raw_file is larger than " + maxBytes + " bytes");
         }
         byte[] bytes;
         try {
             bytes = Base64.getMimeDecoder().decode(stripDataUrl(base64));
         } catch (IllegalArgumentException e) {
-            throw permanent("DOCUMENT_UNREADABLE", "job_payload.raw_file is not valid base64: " + e.getMessage());
+            throw permanent(FailureCodes.DOCUMENT_UNREADABLE, "job_payload.raw_file is not valid base64: " + e.getMessage());
         }
         return checked(bytes, mime, name == null ? "raw_file" : name);
     }
@@ -140,26 +141,26 @@ public final class DocumentSource {
     private Document stored(String relative, String mime) {
         Path file = storageRoot.resolve(relative).normalize();
         if (!file.startsWith(storageRoot)) {
-            throw permanent("PATH_OUTSIDE_STORAGE", "job_payload.file_path leaves the storage root: " + relative);
+            throw permanent(FailureCodes.PATH_OUTSIDE_STORAGE, "job_payload.file_path leaves the storage root: " + relative);
         }
         try {
             Path real = file.toRealPath();
             if (!real.startsWith(storageRoot.toRealPath())) {
-                throw permanent("PATH_OUTSIDE_STORAGE", "job_payload.file_path links outside the storage root: " + relative);
+                throw permanent(FailureCodes.PATH_OUTSIDE_STORAGE, "job_payload.file_path links outside the storage root: " + relative);
             }
             if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-                throw permanent("DOCUMENT_MISSING", "job_payload.file_path is not a file: " + relative);
+                throw permanent(FailureCodes.DOCUMENT_MISSING, "job_payload.file_path is not a file: " + relative);
             }
             long size = Files.size(real);
             if (size > maxBytes) {
-                throw permanent("DOCUMENT_TOO_LARGE", relative + " is " + size + " bytes; the limit is " + maxBytes);
+                throw permanent(FailureCodes.DOCUMENT_TOO_LARGE, relative + " is " + size + " bytes; the limit is " + maxBytes);
             }
             String type = checkedType(head(real), size, mime == null ? Files.probeContentType(real) : mime, relative);
             return Document.stored(real, size, type, real.getFileName().toString());
         } catch (NoSuchFileException e) {
-            throw permanent("DOCUMENT_MISSING", "job_payload.file_path does not exist: " + relative);
+            throw permanent(FailureCodes.DOCUMENT_MISSING, "job_payload.file_path does not exist: " + relative);
         } catch (IOException e) {
-            throw new JobFailureException("IO_ERROR", FailureKind.RETRYABLE, "cannot read " + relative + ": " + e.getMessage());
+            throw new JobFailureException(FailureCodes.IO_ERROR, FailureKind.RETRYABLE, "cannot read " + relative + ": " + e.getMessage());
         }
     }
 
@@ -168,11 +169,11 @@ public final class DocumentSource {
         try {
             uri = URI.create(url.trim());
         } catch (IllegalArgumentException e) {
-            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url is not a URL");
+            throw permanent(FailureCodes.DOCUMENT_UNREADABLE, "job_payload.file_url is not a URL");
         }
         String scheme = String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT);
         if ((!scheme.equals("http") && !scheme.equals("https")) || uri.getHost() == null) {
-            throw permanent("DOCUMENT_UNREADABLE", "job_payload.file_url must be an http or https URL, not " + scheme);
+            throw permanent(FailureCodes.DOCUMENT_UNREADABLE, "job_payload.file_url must be an http or https URL, not " + scheme);
         }
         String shown = redact(uri);
         HttpGet get = new HttpGet(withoutUserInfo(uri));
@@ -186,11 +187,11 @@ public final class DocumentSource {
         try (ClassicHttpResponse response = http.executeOpen(null, get, null)) {
             int status = response.getCode();
             if (status >= 500 || status == 429 || status == 408) {
-                throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                throw new JobFailureException(FailureCodes.DOCUMENT_FETCH_FAILED, FailureKind.RETRYABLE,
                         shown + " answered " + status, "storage", status, null, null);
             }
             if (status >= 400 || status < 200 || status >= 300) {
-                throw new JobFailureException("DOCUMENT_NOT_FOUND", FailureKind.PERMANENT,
+                throw new JobFailureException(FailureCodes.DOCUMENT_NOT_FOUND, FailureKind.PERMANENT,
                         shown + " answered " + status + (status >= 300 && status < 400 ? " (too many redirects)"
                                 : " (expired or wrong URL?)"), "storage", status, null, null);
             }
@@ -205,11 +206,11 @@ public final class DocumentSource {
             }
             body.close();
             if (size < 0) {
-                throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+                throw new JobFailureException(FailureCodes.DOCUMENT_FETCH_FAILED, FailureKind.RETRYABLE,
                         shown + " sent no complete document within " + timeout.toMillis() + " ms", "storage", null, null, null);
             }
             if (size > maxBytes) {
-                throw permanent("DOCUMENT_TOO_LARGE", shown + " is larger than " + maxBytes + " bytes");
+                throw permanent(FailureCodes.DOCUMENT_TOO_LARGE, shown + " is larger than " + maxBytes + " bytes");
             }
             String type = mime != null ? mime
                     : response.getFirstHeader("Content-Type") == null ? null : response.getFirstHeader("Content-Type").getValue();
@@ -217,12 +218,12 @@ public final class DocumentSource {
             temp = null;
             return document;
         } catch (OutboundPolicy.OutboundRefused e) {
-            throw new JobFailureException("OUTBOUND_REFUSED", FailureKind.PERMANENT, "job_payload.file_url: " + e.getMessage());
+            throw new JobFailureException(FailureCodes.OUTBOUND_REFUSED, FailureKind.PERMANENT, "job_payload.file_url: " + e.getMessage());
         } catch (java.net.SocketTimeoutException e) {
-            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE, shown + " timed out after " + timeout,
+            throw new JobFailureException(FailureCodes.DOCUMENT_FETCH_FAILED, FailureKind.RETRYABLE, shown + " timed out after " + timeout,
                     "storage", null, null, null);
         } catch (IOException e) {
-            throw new JobFailureException("DOCUMENT_FETCH_FAILED", FailureKind.RETRYABLE,
+            throw new JobFailureException(FailureCodes.DOCUMENT_FETCH_FAILED, FailureKind.RETRYABLE,
                     "cannot download " + shown + ": " + e.getClass().getSimpleName(), "storage", null, null, null);
         } finally {
             if (temp != null) {
@@ -280,17 +281,17 @@ public final class DocumentSource {
      */
     private String checkedType(byte[] head, long size, String mime, String name) {
         if (size == 0) {
-            throw permanent("DOCUMENT_MISSING", name + " is empty");
+            throw permanent(FailureCodes.DOCUMENT_MISSING, name + " is empty");
         }
         if (mime == null || mime.isBlank() || mime.startsWith("application/octet-stream") || mime.startsWith("binary/octet-stream")) {
             mime = sniff(head); // no type given: the document's own first bytes say what it is
         }
         if (size > maxBytes) {
-            throw permanent("DOCUMENT_TOO_LARGE", name + " is " + size + " bytes; the limit is " + maxBytes);
+            throw permanent(FailureCodes.DOCUMENT_TOO_LARGE, name + " is " + size + " bytes; the limit is " + maxBytes);
         }
         String type = mime == null ? null : mime.split(";")[0].trim().toLowerCase(Locale.ROOT);
         if (type == null || !supportedTypes.contains(type)) {
-            throw permanent("DOCUMENT_UNSUPPORTED", name + " is " + (type == null ? "of unknown type" : type)
+            throw permanent(FailureCodes.DOCUMENT_UNSUPPORTED, name + " is " + (type == null ? "of unknown type" : type)
                     + "; supported: " + String.join(", ", supportedTypes));
         }
         return type;

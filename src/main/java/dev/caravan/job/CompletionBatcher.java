@@ -283,7 +283,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
     private void isolate(List<Pending> batch, DataAccessException refused) {
         if (batch.size() == 1) {
             String reason = refused.getMostSpecificCause().getMessage();
-            fail(batch, new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+            fail(batch, new PermanentJobFailure(FailureCodes.RESULT_NOT_SERIALIZABLE,
                     "PostgreSQL cannot store the pipeline's result: " + reason.lines().findFirst().orElse(reason)));
             return;
         }

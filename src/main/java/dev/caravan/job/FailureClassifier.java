@@ -36,7 +36,7 @@ public final class FailureClassifier {
             }
             root = t;
         }
-        return failure("UNEXPECTED_ERROR", FailureKind.RETRYABLE, root);
+        return failure(FailureCodes.UNEXPECTED_ERROR, FailureKind.RETRYABLE, root);
     }
 
     private static Failure known(Throwable t) {
@@ -51,7 +51,7 @@ public final class FailureClassifier {
                     + message(root)), root.getClass().getName(), null, null, DATABASE_SNOOZE);
         }
         if (t instanceof DirectConsumerNotAvailableException) {
-            return failure("UNKNOWN_JOB_TYPE", FailureKind.PERMANENT, t,
+            return failure(FailureCodes.UNKNOWN_JOB_TYPE, FailureKind.PERMANENT, t,
                     "no pipeline route serves this job type: " + message(t));
         }
         if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
@@ -65,10 +65,10 @@ public final class FailureClassifier {
         }
         if (t instanceof JsonProcessingException || t instanceof NoTypeConversionAvailableException
                 || t instanceof org.apache.camel.InvalidPayloadException) {
-            return failure("INVALID_PAYLOAD", FailureKind.PERMANENT, t);
+            return failure(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT, t);
         }
         if (t instanceof IOException && !(t.getCause() instanceof IOException)) {
-            return failure("IO_ERROR", FailureKind.RETRYABLE, t);
+            return failure(FailureCodes.IO_ERROR, FailureKind.RETRYABLE, t);
         }
         return null;
     }

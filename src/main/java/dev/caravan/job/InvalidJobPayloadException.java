@@ -8,6 +8,6 @@ package dev.caravan.job;
 public class InvalidJobPayloadException extends JobFailureException {
 
     public InvalidJobPayloadException(String message) {
-        super("INVALID_PAYLOAD", FailureKind.PERMANENT, message);
+        super(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT, message);
     }
 }

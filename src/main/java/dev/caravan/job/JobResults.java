@@ -39,7 +39,7 @@ public final class JobResults implements org.apache.camel.Processor {
     public String toJson(Object body) {
         String result = write(body);
         if (hasNul(result)) {
-            throw new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+            throw new PermanentJobFailure(FailureCodes.RESULT_NOT_SERIALIZABLE,
                     "the pipeline's result contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store");
         }
         return result;
@@ -62,7 +62,7 @@ public final class JobResults implements org.apache.camel.Processor {
             }
             return json.writeValueAsString(body);
         } catch (JsonProcessingException e) {
-            throw new PermanentJobFailure("RESULT_NOT_SERIALIZABLE",
+            throw new PermanentJobFailure(FailureCodes.RESULT_NOT_SERIALIZABLE,
                     "the pipeline's result (" + body.getClass().getName() + ") cannot be written as JSON: "
                             + e.getOriginalMessage());
         }

@@ -4,7 +4,7 @@ package dev.caravan.job;
 public class PermanentJobFailure extends JobFailureException {
 
     public PermanentJobFailure(String message) {
-        super("PERMANENT_FAILURE", FailureKind.PERMANENT, message);
+        super(FailureCodes.PERMANENT_FAILURE, FailureKind.PERMANENT, message);
     }
 
     public PermanentJobFailure(String code, String message) {

@@ -4,7 +4,7 @@ package dev.caravan.job;
 public class RetryableJobFailure extends JobFailureException {
 
     public RetryableJobFailure(String message) {
-        super("RETRYABLE_FAILURE", FailureKind.RETRYABLE, message);
+        super(FailureCodes.RETRYABLE_FAILURE, FailureKind.RETRYABLE, message);
     }
 
     public RetryableJobFailure(String code, String message) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import org.apache.camel.CamelContext;
 
@@ -93,15 +94,15 @@ public final class AnthropicMessages implements LanguageModel {
         String refusal = "refusal".equals(stop) ? text.toString() : null;
         String details = ChatCompletions.details(stop, root.path("content").size(), refusal, model);
         if (refusal != null) {
-            throw ChatCompletions.llmFailure(provider, "LLM_REFUSED", FailureKind.PERMANENT, "the model refused to answer",
+            throw ChatCompletions.llmFailure(provider, FailureCodes.LLM_REFUSED, FailureKind.PERMANENT, "the model refused to answer",
                     details);
         }
         if ("max_tokens".equals(stop)) {
-            throw ChatCompletions.llmFailure(provider, "LLM_TRUNCATED", FailureKind.PERMANENT,
+            throw ChatCompletions.llmFailure(provider, FailureCodes.LLM_TRUNCATED, FailureKind.PERMANENT,
                     "the answer was cut off at the token limit (max_tokens=" + settings.maxTokens() + ")", details);
         }
         if (text.toString().isBlank()) {
-            throw ChatCompletions.llmFailure(provider, "LLM_EMPTY_RESPONSE", FailureKind.RETRYABLE,
+            throw ChatCompletions.llmFailure(provider, FailureCodes.LLM_EMPTY_RESPONSE, FailureKind.RETRYABLE,
                     "the model returned an empty answer", details);
         }
         String content = ChatCompletions.stripFence(text.toString());
@@ -113,7 +114,7 @@ public final class AnthropicMessages implements LanguageModel {
             output = null;
         }
         if (output == null || !(output.isObject() || output.isArray())) {
-            throw ChatCompletions.llmFailure(provider, "LLM_INVALID_JSON", FailureKind.RETRYABLE, "the answer is not JSON",
+            throw ChatCompletions.llmFailure(provider, FailureCodes.LLM_INVALID_JSON, FailureKind.RETRYABLE, "the answer is not JSON",
                     details);
         }
         JsonNode usage = root.path("usage");

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.camel.CamelContext;
@@ -122,15 +123,15 @@ public final class ChatCompletions implements LanguageModel {
         String content = message.path("content").isTextual() ? message.path("content").asText() : null;
         String details = details(finish, choices.size(), refusal, model);
         if ((refusal != null && !refusal.isBlank()) || "content_filter".equals(finish)) {
-            throw llm("LLM_REFUSED", FailureKind.PERMANENT, "the model refused to answer", details);
+            throw llm(FailureCodes.LLM_REFUSED, FailureKind.PERMANENT, "the model refused to answer", details);
         }
         if ("length".equals(finish)) {
-            throw llm("LLM_TRUNCATED", FailureKind.PERMANENT,
+            throw llm(FailureCodes.LLM_TRUNCATED, FailureKind.PERMANENT,
                     "the answer was cut off at the token limit (" + settings.maxTokensField() + "=" + settings.maxTokens() + ")",
                     details);
         }
         if (content == null || content.isBlank()) {
-            throw llm("LLM_EMPTY_RESPONSE", FailureKind.RETRYABLE, "the model returned an empty answer", details);
+            throw llm(FailureCodes.LLM_EMPTY_RESPONSE, FailureKind.RETRYABLE, "the model returned an empty answer", details);
         }
         JsonNode output;
         try {
@@ -139,7 +140,7 @@ public final class ChatCompletions implements LanguageModel {
             output = null;
         }
         if (output == null || !(output.isObject() || output.isArray())) {
-            throw llm("LLM_INVALID_JSON", FailureKind.RETRYABLE, "the answer is not JSON", details);
+            throw llm(FailureCodes.LLM_INVALID_JSON, FailureKind.RETRYABLE, "the answer is not JSON", details);
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("output", output);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.api.JobSubmission;
 import dev.caravan.config.Json;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.JobRow;
 
 /**
@@ -53,7 +54,7 @@ public final class FollowUps {
     public List<Map<String, Object>> files(Map<String, Object> payload) {
         if (!(payload.get("files") instanceof List<?> files) || files.isEmpty()
                 || !files.stream().allMatch(f -> f instanceof Map<?, ?>)) {
-            throw new dev.caravan.job.PermanentJobFailure("DOCUMENT_MISSING",
+            throw new dev.caravan.job.PermanentJobFailure(FailureCodes.DOCUMENT_MISSING,
                     "job_payload.files must be a non-empty array of files ({file_path | file_url | raw_file, mime_type})");
         }
         return (List<Map<String, Object>>) files;

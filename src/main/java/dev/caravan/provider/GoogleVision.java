@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.config.Json;
 import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.hc.core5.http.HttpEntity;
@@ -236,9 +237,9 @@ public final class GoogleVision {
             default -> FailureKind.PERMANENT; // invalid argument, permission denied, not found, ...
         };
         String errorCode = switch (kind) {
-            case RETRYABLE -> "PROVIDER_5XX";
-            case SNOOZE -> "PROVIDER_RATE_LIMITED";
-            case PERMANENT -> "OCR_REJECTED";
+            case RETRYABLE -> FailureCodes.PROVIDER_5XX;
+            case SNOOZE -> FailureCodes.PROVIDER_RATE_LIMITED;
+            case PERMANENT -> FailureCodes.OCR_REJECTED;
         };
         throw new JobFailureException(errorCode, kind, message, provider.name(), 200, null, null);
     }

@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 
@@ -27,8 +28,8 @@ import dev.caravan.job.JobFailureException;
 public final class LanguageModels {
 
     /** The failures after which the next provider of the list is tried. */
-    static final Set<String> FALLBACK_CODES = Set.of("CIRCUIT_OPEN", "PROVIDER_RATE_LIMITED", "PROVIDER_OVERLOADED",
-            "BUDGET_EXHAUSTED");
+    static final Set<String> FALLBACK_CODES = Set.of(FailureCodes.CIRCUIT_OPEN, FailureCodes.PROVIDER_RATE_LIMITED,
+            FailureCodes.PROVIDER_OVERLOADED, FailureCodes.BUDGET_EXHAUSTED);
 
     /** One provider of a job's list, and the model asked of it (null: the provider's own for the lane). */
     public record Choice(String provider, String model) {
@@ -102,7 +103,7 @@ public final class LanguageModels {
         Object asked = payload == null ? null : payload.get("llm_providers");
         if (asked != null) {
             if (!payloadChoice) {
-                throw new JobFailureException("INVALID_PAYLOAD", FailureKind.PERMANENT,
+                throw new JobFailureException(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT,
                         "llm_providers in the payload is not allowed here (caravan.llm.payload-choice, LLM_PAYLOAD_CHOICE)");
             }
             list = asked instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList()) : String.valueOf(asked);
@@ -130,14 +131,14 @@ public final class LanguageModels {
             }
             Choice c = Choice.parse(entry);
             if (!models.containsKey(c.provider())) {
-                throw new JobFailureException(asked != null ? "INVALID_PAYLOAD" : "PROVIDER_NOT_CONFIGURED", FailureKind.PERMANENT,
-                        from + " names '" + c.provider() + "', which is not a language model here (known: "
+                throw new JobFailureException(asked != null ? FailureCodes.INVALID_PAYLOAD : FailureCodes.PROVIDER_NOT_CONFIGURED,
+                        FailureKind.PERMANENT, from + " names '" + c.provider() + "', which is not a language model here (known: "
                                 + String.join(", ", models.keySet().stream().sorted().toList()) + ")");
             }
             choices.add(c);
         }
         if (choices.isEmpty()) {
-            throw new JobFailureException("PROVIDER_NOT_CONFIGURED", FailureKind.PERMANENT, from + " names no provider");
+            throw new JobFailureException(FailureCodes.PROVIDER_NOT_CONFIGURED, FailureKind.PERMANENT, from + " names no provider");
         }
         return new Plan(choices);
     }
@@ -151,7 +152,7 @@ public final class LanguageModels {
             Choice c = plan.choices.get(plan.next++);
             if (plan.next < plan.choices.size() && breakerOpen.test(c.provider())) {
                 Provider p = models.get(c.provider()).provider();
-                passOver(plan, c, ProviderErrors.fail("CIRCUIT_OPEN", FailureKind.SNOOZE,
+                passOver(plan, c, ProviderErrors.fail(FailureCodes.CIRCUIT_OPEN, FailureKind.SNOOZE,
                         p.name() + " is failing: its circuit breaker is open", p, null, p.circuitOpen()));
                 continue;
             }

@@ -18,6 +18,7 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 
 import dev.caravan.enrich.Document;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.camel.Exchange;
@@ -53,7 +54,7 @@ public final class PdfGateway {
             mapping = mapping.substring(0, mapping.length() - 5);
         }
         if (!mapping.matches(MAPPING)) {
-            throw new JobFailureException("INVALID_PAYLOAD", FailureKind.PERMANENT,
+            throw new JobFailureException(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT,
                     "job_payload.mapping must be a mapping name (letters, digits, . _ -), was '" + shorten(mapping) + "'");
         }
         boolean pretty = !Boolean.FALSE.equals(payload.get("pretty"));
@@ -108,7 +109,7 @@ public final class PdfGateway {
         Path target = resultsDir.resolve(jobId + ".xml");
         try {
             if (temp == null || Files.size(temp) == 0) {
-                throw ProviderErrors.fail("GW_BAD_RESPONSE", FailureKind.RETRYABLE, "gateway answered 200 with an empty body",
+                throw ProviderErrors.fail(FailureCodes.GW_BAD_RESPONSE, FailureKind.RETRYABLE, "gateway answered 200 with an empty body",
                         provider, 200, null);
             }
             checkXml(temp);
@@ -133,7 +134,7 @@ public final class PdfGateway {
     private JobFailureException ioError(Path where, IOException e) {
         String reason = e.getMessage() != null && e.getMessage().contains("No space left") ? "the disk is full"
                 : e.getClass().getSimpleName() + ": " + e.getMessage();
-        return new JobFailureException("IO_ERROR", FailureKind.RETRYABLE, "cannot write " + where + ": " + reason,
+        return new JobFailureException(FailureCodes.IO_ERROR, FailureKind.RETRYABLE, "cannot write " + where + ": " + reason,
                 provider.name(), null, null, null);
     }
 
@@ -178,7 +179,7 @@ public final class PdfGateway {
             }
             reader.close();
         } catch (XMLStreamException e) {
-            throw ProviderErrors.fail("GW_BAD_RESPONSE", FailureKind.RETRYABLE,
+            throw ProviderErrors.fail(FailureCodes.GW_BAD_RESPONSE, FailureKind.RETRYABLE,
                     "gateway answered 200 with something that is not well-formed XML (" + shorten(e.getMessage()) + ")",
                     provider, 200, null);
         }

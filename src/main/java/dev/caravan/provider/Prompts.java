@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.camel.CamelContext;
@@ -44,7 +45,7 @@ final class Prompts {
         }
         Resource resource = PluginHelper.getResourceLoader(context).resolveResource(at);
         if (resource == null || !resource.exists()) {
-            throw new JobFailureException("PROMPT_MISSING", FailureKind.PERMANENT, "no prompt file " + at + " (" + setting + ")");
+            throw new JobFailureException(FailureCodes.PROMPT_MISSING, FailureKind.PERMANENT, "no prompt file " + at + " (" + setting + ")");
         }
         try (InputStream in = resource.getInputStream()) {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);

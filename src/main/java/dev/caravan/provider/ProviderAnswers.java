@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.camel.Exchange;
@@ -59,7 +60,7 @@ public final class ProviderAnswers {
         Long limit = answer.getHeader(TOO_LARGE, Long.class);
         if (limit != null) {
             meters.count(name, "bad_response");
-            throw ProviderErrors.fail(Provider.GATEWAY.equals(name) ? "TOO_LARGE" : "RESPONSE_TOO_LARGE", FailureKind.PERMANENT,
+            throw ProviderErrors.fail(Provider.GATEWAY.equals(name) ? FailureCodes.TOO_LARGE : FailureCodes.RESPONSE_TOO_LARGE, FailureKind.PERMANENT,
                     name + "'s answer is larger than " + limit + " bytes (caravan.providers." + name + ".max-response-bytes)",
                     p, null, null);
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import dev.caravan.outbound.OutboundPolicy;
@@ -45,39 +46,39 @@ public final class ProviderErrors {
         if (status >= 300 && status < 400) {
             // redirects are not followed (a provider's address must be its API's, and a redirect could
             // lead a call anywhere): a configuration to fix, not a failure to retry
-            return fail("PROVIDER_REDIRECT", FailureKind.PERMANENT, p.name() + " answered HTTP " + status + " redirecting to "
+            return fail(FailureCodes.PROVIDER_REDIRECT, FailureKind.PERMANENT, p.name() + " answered HTTP " + status + " redirecting to "
                     + (location == null ? "(no Location)" : Webhooks.redact(location)) + ": check " + p.setting()
                     + " and the provider's base URL", p, status, null);
         }
         String said = p.name() + " answered HTTP " + status + detail(body);
         if (status == 429) {
             Duration wait = retryAfter != null ? retryAfter : Duration.ofSeconds(30);
-            return fail("PROVIDER_RATE_LIMITED", FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
+            return fail(FailureCodes.PROVIDER_RATE_LIMITED, FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
                     p, status, wait);
         }
         if (status == 529) {
             // Anthropic's overloaded_error: the provider, not the job; no attempt is spent on it
             Duration wait = retryAfter != null ? retryAfter : Duration.ofSeconds(30);
-            return fail("PROVIDER_OVERLOADED", FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
+            return fail(FailureCodes.PROVIDER_OVERLOADED, FailureKind.SNOOZE, said + "; retrying after " + wait.toSeconds() + " s",
                     p, status, wait);
         }
         if (status == 413) {
-            return fail("TOO_LARGE", FailureKind.PERMANENT, said + " (the document exceeds its limit)", p, status, null);
+            return fail(FailureCodes.TOO_LARGE, FailureKind.PERMANENT, said + " (the document exceeds its limit)", p, status, null);
         }
         if (status == 408) {
-            return fail(gw ? "GW_TIMEOUT" : "PROVIDER_TIMEOUT", FailureKind.RETRYABLE, said, p, status, null);
+            return fail(gw ? FailureCodes.GW_TIMEOUT : FailureCodes.PROVIDER_TIMEOUT, FailureKind.RETRYABLE, said, p, status, null);
         }
         if (status >= 500) {
-            return fail(gw ? "GW_5XX" : "PROVIDER_5XX", FailureKind.RETRYABLE, said, p, status, null);
+            return fail(gw ? FailureCodes.GW_5XX : FailureCodes.PROVIDER_5XX, FailureKind.RETRYABLE, said, p, status, null);
         }
         if (status == 401 || status == 403) {
-            return fail(gw ? "GW_4XX" : "PROVIDER_AUTH_FAILED", FailureKind.PERMANENT,
+            return fail(gw ? FailureCodes.GW_4XX : FailureCodes.PROVIDER_AUTH_FAILED, FailureKind.PERMANENT,
                     said + " (check " + p.setting() + ")", p, status, null);
         }
         if (status >= 400) {
-            return fail(gw ? "GW_4XX" : "PROVIDER_REJECTED", FailureKind.PERMANENT, said, p, status, null);
+            return fail(gw ? FailureCodes.GW_4XX : FailureCodes.PROVIDER_REJECTED, FailureKind.PERMANENT, said, p, status, null);
         }
-        return fail("PROVIDER_BAD_RESPONSE", FailureKind.RETRYABLE, said + " (expected 2xx)", p, status, null);
+        return fail(FailureCodes.PROVIDER_BAD_RESPONSE, FailureKind.RETRYABLE, said + " (expected 2xx)", p, status, null);
     }
 
     /** The failure for an exception a call raised (after the route's own redeliveries). */
@@ -88,25 +89,25 @@ public final class ProviderErrors {
                 return f;
             }
             if (t instanceof OutboundPolicy.OutboundRefused refused) {
-                return fail("OUTBOUND_REFUSED", FailureKind.PERMANENT, refused.getMessage(), p, null, null);
+                return fail(FailureCodes.OUTBOUND_REFUSED, FailureKind.PERMANENT, refused.getMessage(), p, null, null);
             }
             if (t instanceof CallNotPermittedException) {
-                return fail("CIRCUIT_OPEN", FailureKind.SNOOZE, p.name() + " is failing: its circuit breaker is open",
+                return fail(FailureCodes.CIRCUIT_OPEN, FailureKind.SNOOZE, p.name() + " is failing: its circuit breaker is open",
                         p, null, p.circuitOpen());
             }
             if (t instanceof HttpOperationFailedException h) {
                 return status(p, h.getStatusCode(), h.getResponseBody(), retryAfter(h.getResponseHeaders().get("Retry-After")));
             }
             if (t instanceof ConnectException || t instanceof NoRouteToHostException || t instanceof UnknownHostException) {
-                return fail(gw ? "GW_5XX" : "PROVIDER_UNAVAILABLE", FailureKind.RETRYABLE,
+                return fail(gw ? FailureCodes.GW_5XX : FailureCodes.PROVIDER_UNAVAILABLE, FailureKind.RETRYABLE,
                         p.name() + " cannot be reached (" + t.getClass().getSimpleName() + ")", p, null, null);
             }
             if (t instanceof InterruptedIOException || t instanceof TimeoutException) {
-                return fail(gw ? "GW_TIMEOUT" : "PROVIDER_TIMEOUT", FailureKind.RETRYABLE,
+                return fail(gw ? FailureCodes.GW_TIMEOUT : FailureCodes.PROVIDER_TIMEOUT, FailureKind.RETRYABLE,
                         p.name() + " did not answer within " + p.timeout().toMillis() + " ms", p, null, null);
             }
             if (t instanceof IOException) {
-                return fail(gw ? "GW_5XX" : "PROVIDER_UNAVAILABLE", FailureKind.RETRYABLE,
+                return fail(gw ? FailureCodes.GW_5XX : FailureCodes.PROVIDER_UNAVAILABLE, FailureKind.RETRYABLE,
                         p.name() + " connection failed (" + t.getClass().getSimpleName() + ")", p, null, null);
             }
         }
@@ -115,7 +116,7 @@ public final class ProviderErrors {
 
     /** A 2xx answer whose body is not what the provider documents (HTML, garbage, missing fields). */
     public static JobFailureException badResponse(Provider p, String what, byte[] body) {
-        return fail("PROVIDER_BAD_RESPONSE", FailureKind.RETRYABLE,
+        return fail(FailureCodes.PROVIDER_BAD_RESPONSE, FailureKind.RETRYABLE,
                 p.name() + " sent an answer that is not " + what + detail(body == null ? null
                         : new String(body, 0, Math.min(body.length, SNIPPET * 2), StandardCharsets.UTF_8)),
                 p, 200, null);

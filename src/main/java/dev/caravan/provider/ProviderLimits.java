@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import dev.caravan.ExchangeNames;
 import dev.caravan.config.SqlResource;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import dev.caravan.trace.JobTraces;
@@ -173,7 +174,7 @@ public final class ProviderLimits {
     private void waitOrSnooze(Provider p, long waitMs, long deadline, String why) throws InterruptedException {
         if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs) > deadline) {
             meters.count(p.name(), "rate_limited");
-            throw ProviderErrors.fail("PROVIDER_RATE_LIMITED", FailureKind.SNOOZE, p.name() + " " + why + "; retrying later",
+            throw ProviderErrors.fail(FailureCodes.PROVIDER_RATE_LIMITED, FailureKind.SNOOZE, p.name() + " " + why + "; retrying later",
                     p, null, Duration.ofMillis(Math.max(waitMs, 1000)));
         }
         Thread.sleep(waitMs);
@@ -235,7 +236,7 @@ public final class ProviderLimits {
     private static boolean neverSent(Exchange exchange) {
         Exception e = exchange.getException() != null ? exchange.getException()
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        return e instanceof JobFailureException f && "CIRCUIT_OPEN".equals(f.code());
+        return e instanceof JobFailureException f && FailureCodes.CIRCUIT_OPEN.equals(f.code());
     }
 
     private static String describe(Provider p) {

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import dev.caravan.job.FailureCodes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -80,15 +81,15 @@ public final class ProviderMeters {
 
     static String outcome(String code) {
         return switch (code) {
-            case "PROVIDER_RATE_LIMITED" -> "rate_limited";
-            case "BUDGET_EXHAUSTED" -> "budget_exhausted";
-            case "CIRCUIT_OPEN" -> "circuit_open";
-            case "PROVIDER_TIMEOUT", "GW_TIMEOUT" -> "timeout";
-            case "PROVIDER_UNAVAILABLE" -> "unavailable";
-            case "PROVIDER_5XX", "GW_5XX" -> "server_error";
-            case "PROVIDER_BAD_RESPONSE", "RESPONSE_TOO_LARGE", "PROVIDER_REDIRECT" -> "bad_response";
-            case "PROVIDER_NOT_CONFIGURED" -> "not_configured";
-            case "OUTBOUND_REFUSED" -> "refused";
+            case FailureCodes.PROVIDER_RATE_LIMITED -> "rate_limited";
+            case FailureCodes.BUDGET_EXHAUSTED -> "budget_exhausted";
+            case FailureCodes.CIRCUIT_OPEN -> "circuit_open";
+            case FailureCodes.PROVIDER_TIMEOUT, FailureCodes.GW_TIMEOUT -> "timeout";
+            case FailureCodes.PROVIDER_UNAVAILABLE -> "unavailable";
+            case FailureCodes.PROVIDER_5XX, FailureCodes.GW_5XX -> "server_error";
+            case FailureCodes.PROVIDER_BAD_RESPONSE, FailureCodes.RESPONSE_TOO_LARGE, FailureCodes.PROVIDER_REDIRECT -> "bad_response";
+            case FailureCodes.PROVIDER_NOT_CONFIGURED -> "not_configured";
+            case FailureCodes.OUTBOUND_REFUSED -> "refused";
             default -> "client_error";
         };
     }

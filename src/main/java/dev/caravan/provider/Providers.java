@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.slf4j.Logger;
@@ -57,7 +58,7 @@ public final class Providers {
         Provider p = get(name);
         if (!p.configured()) {
             meters.count(name, "not_configured");
-            throw ProviderErrors.fail("PROVIDER_NOT_CONFIGURED", FailureKind.PERMANENT,
+            throw ProviderErrors.fail(FailureCodes.PROVIDER_NOT_CONFIGURED, FailureKind.PERMANENT,
                     name + " is not configured: set " + p.setting(), p, null, null);
         }
         return p;

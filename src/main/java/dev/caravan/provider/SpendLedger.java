@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 import dev.caravan.config.SqlResource;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,7 +217,7 @@ public final class SpendLedger implements org.apache.camel.Service {
                 Duration untilNext = Duration.between(Instant.now(), b.nextPeriod(today));
                 Duration wait = untilNext.compareTo(LONGEST_SNOOZE) > 0 ? LONGEST_SNOOZE : untilNext;
                 meters.count(provider, "budget_exhausted");
-                throw ProviderErrors.fail("BUDGET_EXHAUSTED", FailureKind.SNOOZE, "the " + (b.monthly() ? "monthly" : "daily")
+                throw ProviderErrors.fail(FailureCodes.BUDGET_EXHAUSTED, FailureKind.SNOOZE, "the " + (b.monthly() ? "monthly" : "daily")
                         + " budget of " + (b.provider() ? "provider " : "job type ") + b.scope() + " is used up: "
                         + spent.stripTrailingZeros().toPlainString() + " of " + b.amount().toPlainString()
                         + " spent (caravan.budgets, CARAVAN_BUDGETS); waiting for the next " + (b.monthly() ? "month" : "day")

@@ -14,6 +14,7 @@ import javax.crypto.spec.SecretKeySpec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.config.Json;
+import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 
@@ -124,6 +125,6 @@ public final class Webhooks {
     }
 
     private static JobFailureException invalid(String message) {
-        return new JobFailureException("INVALID_PAYLOAD", FailureKind.PERMANENT, message);
+        return new JobFailureException(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT, message);
     }
 }
