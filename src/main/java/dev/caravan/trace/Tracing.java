@@ -74,20 +74,13 @@ public final class Tracing {
             org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
             org.slf4j.bridge.SLF4JBridgeHandler.install();
         }
-        OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-                // defaults only: OTEL_* and -Dotel.* win over these. OTLP over HTTP (port 4318), as the
-                // specification recommends and the Java agent does, not the SDK's gRPC
-                .addPropertiesSupplier(() -> Map.of(
-                        "otel.exporter.otlp.protocol", "http/protobuf",
-                        "otel.service.name", "caravan",
-                        "otel.metrics.exporter", "none",
-                        "otel.logs.exporter", "none"))
-                .addResourceCustomizer((resource, config) -> resource.merge(Resource.create(
-                        Attributes.of(io.opentelemetry.api.common.AttributeKey.stringKey("service.instance.id"), workerId))))
-                // stopped with Caravan (below), after its last jobs ended, not by a hook of its own
-                .disableShutdownHook()
-                .build()
-                .getOpenTelemetrySdk();
+        OpenTelemetrySdk sdk;
+        try {
+            sdk = sdk(workerId);
+        } catch (io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException e) {
+            // an unknown exporter or sampler, a malformed endpoint: said in one line, as other settings are
+            throw new dev.caravan.config.StartupFailure("OpenTelemetry's settings (OTEL_*) are wrong: " + e.getMessage());
+        }
         // Camel's tracer finds the SDK in the registry (not through GlobalOpenTelemetry, so that one JVM
         // may hold more than one Caravan, as the tests do)
         context.getRegistry().bind("openTelemetryTracer", io.opentelemetry.api.trace.Tracer.class,
@@ -133,6 +126,24 @@ public final class Tracing {
             }
             return answer;
         }
+    }
+
+    /** The SDK as the OTEL_* environment and -Dotel.* configure it, with Caravan's few defaults. */
+    private static OpenTelemetrySdk sdk(String workerId) {
+        return AutoConfiguredOpenTelemetrySdk.builder()
+                // defaults only: OTEL_* and -Dotel.* win over these. OTLP over HTTP (port 4318), as the
+                // specification recommends and the Java agent does, not the SDK's gRPC
+                .addPropertiesSupplier(() -> Map.of(
+                        "otel.exporter.otlp.protocol", "http/protobuf",
+                        "otel.service.name", "caravan",
+                        "otel.metrics.exporter", "none",
+                        "otel.logs.exporter", "none"))
+                .addResourceCustomizer((resource, config) -> resource.merge(Resource.create(
+                        Attributes.of(io.opentelemetry.api.common.AttributeKey.stringKey("service.instance.id"), workerId))))
+                // stopped with Caravan (configure), after its last jobs ended, not by a hook of its own
+                .disableShutdownHook()
+                .build()
+                .getOpenTelemetrySdk();
     }
 
     /** Where the spans go, for the start-up line. */

@@ -33,6 +33,19 @@ class StartupIT {
     }
 
     @Test
+    void wrongTracingSettingsGiveOneClearLineAndExitCodeOne() throws Exception {
+        Db db = Db.fresh();
+        try (JarProcess jar = JarProcess.start("startup-otel", Map.of("DATABASE_URL", db.url(),
+                "OTEL_TRACES_EXPORTER", "jaeger"))) {
+            assertThat(jar.process().waitFor(60, TimeUnit.SECONDS)).as("exits by itself").isTrue();
+            assertThat(jar.process().exitValue()).isEqualTo(1);
+            assertThat(jar.output()).contains("Caravan cannot start: OpenTelemetry's settings (OTEL_*) are wrong:")
+                    .contains("\"jaeger\"")
+                    .doesNotContain("\tat ");
+        }
+    }
+
+    @Test
     void withNoDatabaseConfiguredItRunsJobsOnEmbeddedPostgresWhoseDataSurvivesARestart() throws Exception {
         Path dataDir = Files.createTempDirectory("caravan-data");
         int port = Ports.free();
