@@ -261,8 +261,7 @@ public final class JobDispatcher implements Processor {
         try {
             runs.remove(job.id());
             release(exchange);
-            record(job, exchange, nanos);
-            endSpan(exchange, run.endedFor);
+            record(job, exchange, run.endedFor, nanos);
             if (run.endedFor == Ending.SHUTDOWN) {
                 LOG.info("Job {}'s run was ended for shutdown; nothing written, it goes back to pending", job.id());
             } else if (run.endedFor == Ending.CANCEL) {
@@ -299,38 +298,40 @@ public final class JobDispatcher implements Processor {
         }
     }
 
-    /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost). */
-    private void record(JobRow job, Exchange exchange, long nanos) {
-        if (exchange.getException() != null) {
-            return;
-        }
-        FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
-        boolean landed = failure == null
-                ? Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class))
-                : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
-        if (landed) {
-            metrics.finished(job, failure == null ? "completed" : failure.outcome(), nanos);
+    /**
+     * How a run ended: its write-back's outcome when that landed (completed, or the failure plan's retry,
+     * snooze, failed, dead_letter), else not_written (the write-back failed), cancelled or released
+     * (ended from outside), or claim_lost (fenced out).
+     */
+    private record RunEnd(String outcome, boolean landed, FailurePlan failure) {
+
+        static RunEnd of(Exchange exchange, Ending endedFor) {
+            FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
+            if (exchange.getException() != null) {
+                return new RunEnd("not_written", false, failure);
+            }
+            boolean landed = failure == null
+                    ? Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class))
+                    : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
+            if (landed) {
+                return new RunEnd(failure == null ? "completed" : failure.outcome(), true, failure);
+            }
+            if (endedFor != null) {
+                return new RunEnd(endedFor == Ending.CANCEL ? "cancelled" : "released", false, failure);
+            }
+            return new RunEnd("claim_lost", false, failure);
         }
     }
 
-    /** The run's span ends with how the run ended. */
-    private static void endSpan(Exchange exchange, Ending endedFor) {
-        if (!(exchange.getProperty(RUN_SPAN) instanceof Span span)) {
-            return;
+    /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost), ends the run's span. */
+    private void record(JobRow job, Exchange exchange, Ending endedFor, long nanos) {
+        RunEnd end = RunEnd.of(exchange, endedFor);
+        if (end.landed()) {
+            metrics.finished(job, end.outcome(), nanos);
         }
-        FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
-        String outcome;
-        if (endedFor != null) {
-            outcome = endedFor == Ending.CANCEL ? "cancelled" : "released";
-        } else if (exchange.getException() != null) {
-            outcome = "not_written";
-        } else if (failure != null) {
-            outcome = exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0 ? failure.outcome()
-                    : "claim_lost";
-        } else {
-            outcome = Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class)) ? "completed" : "claim_lost";
+        if (exchange.getProperty(RUN_SPAN) instanceof Span span) {
+            JobTraces.endRun(span, end.outcome(), end.failure() == null ? null : end.failure().code(), exchange.getException());
         }
-        JobTraces.endRun(span, outcome, failure == null ? null : failure.code(), exchange.getException());
     }
 
     private Map<String, Object> payload(JobRow job) {

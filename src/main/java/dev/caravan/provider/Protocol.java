@@ -47,6 +47,15 @@ public enum Protocol {
         return llm;
     }
 
+    /** The OpenTelemetry GenAI name of the API a language model speaks (gen_ai.system), or null. */
+    public String genAiSystem() {
+        return switch (this) {
+            case CHAT_COMPLETIONS -> "openai";
+            case ANTHROPIC_MESSAGES -> "anthropic";
+            default -> null;
+        };
+    }
+
     public static Protocol of(String id) {
         return Arrays.stream(values()).filter(p -> p.id.equals(id.trim().toLowerCase(Locale.ROOT))).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown protocol '" + id + "' (one of "

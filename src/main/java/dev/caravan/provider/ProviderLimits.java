@@ -105,8 +105,10 @@ public final class ProviderLimits {
      */
     public ProviderCall acquire(String name, String jobId, Long tokens, Exchange exchange) throws InterruptedException {
         long started = System.nanoTime();
-        ProviderCall call = acquire(name, jobId, tokens).traced(traces.startCall(
-                exchange.getProperty(ExchangeNames.RUN_SPAN, Span.class), name, providers.get(name).protocol().llm(), started));
+        ProviderCall untraced = acquire(name, jobId, tokens);
+        ProviderCall call = !traces.enabled() ? untraced : untraced.traced(traces.startCall(
+                exchange.getProperty(ExchangeNames.RUN_SPAN, Span.class), name, providers.get(name).protocol().genAiSystem(),
+                started));
         // a run ended from outside (cancelled, or stopped at shutdown) skips the route's doFinally: its
         // lease is given back when its exchange ends instead, not left to expire
         exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
@@ -221,11 +223,8 @@ public final class ProviderLimits {
         }
         meters.called(call.provider(), System.nanoTime() - call.startedNanos());
         if (call.span() != null) {
-            Protocol protocol = p.protocol();
-            Exception failure = exchange.getException() != null ? exchange.getException()
-                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-            JobTraces.endCall(call.span(), protocol == Protocol.CHAT_COMPLETIONS ? "openai"
-                            : protocol == Protocol.ANTHROPIC_MESSAGES ? "anthropic" : null,
+            Exception failure = failureOf(exchange);
+            JobTraces.endCall(call.span(), p.protocol().genAiSystem(),
                     exchange.getVariable(ExchangeNames.PROVIDER_MODEL, String.class), status, report.inputTokens(), report.outputTokens(),
                     answer.getBody(), failure instanceof JobFailureException f ? f.code()
                             : failure != null ? failure.getClass().getSimpleName() : null);
@@ -234,9 +233,13 @@ public final class ProviderLimits {
 
     /** Whether the call failed before it was sent: its circuit breaker was open. */
     private static boolean neverSent(Exchange exchange) {
-        Exception e = exchange.getException() != null ? exchange.getException()
+        return failureOf(exchange) instanceof JobFailureException f && FailureCodes.CIRCUIT_OPEN.equals(f.code());
+    }
+
+    /** What the call failed with: the exchange's exception, or the one its doCatch caught. */
+    private static Exception failureOf(Exchange exchange) {
+        return exchange.getException() != null ? exchange.getException()
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        return e instanceof JobFailureException f && FailureCodes.CIRCUIT_OPEN.equals(f.code());
     }
 
     private static String describe(Provider p) {

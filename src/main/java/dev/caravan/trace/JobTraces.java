@@ -150,14 +150,17 @@ public final class JobTraces {
         run.end();
     }
 
-    /** Starts a provider call's span under the job's run, dated from startedNanos (System.nanoTime()). */
-    public Span startCall(Span run, String provider, boolean languageModel, long startedNanos) {
+    /**
+     * Starts a provider call's span under the job's run, dated from startedNanos (System.nanoTime());
+     * genAiSystem: the language model's API ({@code openai}, {@code anthropic}), null for other providers.
+     */
+    public Span startCall(Span run, String provider, String genAiSystem, long startedNanos) {
         if (tracer == null || run == null) {
             return null;
         }
         long ago = System.nanoTime() - startedNanos;
         Instant now = Instant.now();
-        return tracer.spanBuilder(languageModel ? "chat" : "call " + provider)
+        return tracer.spanBuilder(genAiSystem != null ? "chat" : "call " + provider)
                 .setParent(Context.root().with(run))
                 .setSpanKind(SpanKind.CLIENT)
                 .setStartTimestamp(TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano() - Math.max(0, ago),

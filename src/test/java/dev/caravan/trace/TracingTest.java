@@ -48,6 +48,6 @@ class TracingTest {
                 0, 3, 1000, "w", "2026-12-04 00:00:00+00", 0, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")))
                 .isNull();
         assertThat(JobTraces.OFF.startWriteBack(null)).isNull();
-        assertThat(JobTraces.OFF.startCall(null, "openai", true, System.nanoTime())).isNull();
+        assertThat(JobTraces.OFF.startCall(null, "openai", "openai", System.nanoTime())).isNull();
     }
 }
