@@ -26,6 +26,7 @@ class ExchangeNamesTest {
     private static final Pattern READ_VARIABLE = Pattern.compile("\\$\\{variable\\.(\\w+)");
     private static final Pattern SET_PROPERTY = Pattern.compile("setProperty:\\s*\\n\\s*name:\\s*\"?(\\w+)");
     private static final Pattern SET_VARIABLE = Pattern.compile("setVariable:\\s*\\n\\s*name:\\s*\"?(\\w+)");
+    private static final Pattern RECEIVE_VARIABLE = Pattern.compile("variableReceive:\\s*\"?(\\w+)");
 
     @Test
     void everyNameARouteOrStatementReadsIsDeclaredOrSetByARoute() throws IOException {
@@ -41,6 +42,7 @@ class ExchangeNamesTest {
                 collect(READ_VARIABLE, text, file, readVariables);
                 collect(SET_PROPERTY, text, file, new TreeMap<>()).forEach(setProperties::add);
                 collect(SET_VARIABLE, text, file, new TreeMap<>()).forEach(setVariables::add);
+                collect(RECEIVE_VARIABLE, text, file, new TreeMap<>()).forEach(setVariables::add);
             }
         }
         assertThat(readProperties).as("exchange properties read").isNotEmpty();

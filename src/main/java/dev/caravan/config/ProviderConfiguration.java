@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.regex.Pattern;
@@ -147,7 +148,10 @@ final class ProviderConfiguration {
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(providers, "caravan-spend-ledger"));
         context.addService(spend, true);
         registry.bind("spendLedger", spend);
-        registry.bind("llm", new LanguageModels(models, key -> text(props, key), bool(props, "caravan.llm.payload-choice"),
+        // read once per key (a job type's provider list): resolving a property walks the environment each time
+        Map<String, String> llmSettings = new ConcurrentHashMap<>();
+        registry.bind("llm", new LanguageModels(models, key -> llmSettings.computeIfAbsent(key, k -> text(props, k)),
+                bool(props, "caravan.llm.payload-choice"),
                 name -> async.get(name).breaker().getState() == CircuitBreaker.State.OPEN));
         registry.bind("pdfGateway", new PdfGateway(gateway, Path.of(text(props, "caravan.results.dir")),
                 text(props, "caravan.providers.gateway.default-mapping")));
