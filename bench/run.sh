@@ -5,8 +5,9 @@
 #   io       the real workload: ai_processing jobs against a local chat-completions stub, 3 x C of them
 #            inserted at once, at concurrency C = 50, 200 and 1000 (BENCH_IO_CONCURRENCY): calls that
 #            all take BENCH_IO_DELAY seconds (the wave case), then calls of 0.5 to 4 s (the spread
-#            case); time against the ideal (jobs x mean latency / C), slot occupancy while jobs waited,
-#            calls in flight at the stub, peak resident memory and threads; with each JDK of
+#            case), each as the first jobs after start and again warm (after BENCH_IO_WARM_UP jobs
+#            answered at once); time against the ideal (jobs x mean latency / C), slot occupancy while
+#            jobs waited, calls in flight at the stub, peak resident memory and threads; with each JDK of
 #            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
 #   tokens   a provider enforcing BENCH_TOKENS_TPM tokens per minute (default 40,000; the stub answers
 #            429 beyond it, over a sliding minute), two workers sharing OPENAI_TOKENS_PER_MINUTE,
@@ -72,7 +73,8 @@ API_BATCH_CLIENTS=${BENCH_API_BATCH_CLIENTS:-2}  # ... sent by this many clients
 UPLOAD_CLIENTS=${BENCH_UPLOAD_CLIENTS:-1 4 8}
 IO_DELAY=${BENCH_IO_DELAY:-2}           # io: seconds the stub provider takes per call ...
 IO_CONCURRENCY=${BENCH_IO_CONCURRENCY:-50 200 1000}
-IO_ROUNDS=${BENCH_IO_ROUNDS:-3}         # ... and jobs = concurrency x rounds, inserted at once, after a warm-up round
+IO_ROUNDS=${BENCH_IO_ROUNDS:-3}         # ... and jobs = concurrency x rounds, inserted at once
+IO_WARM_UP=${BENCH_IO_WARM_UP:-3000}    # ... once right after start, once after this many quick jobs
 if [ -z "${BENCH_IO_JAVAS:-}" ]; then
   BENCH_IO_JAVAS=java
   newest=$(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | while read -r j; do
@@ -481,12 +483,33 @@ if has_phase hostile; then
 fi
 
 # 7. the real workload: ai_processing jobs, each one chat-completions call. Per concurrency C and JDK,
-# after a warm-up round, 3 x C jobs inserted at once (issue 28's wave case) against a stub that answers
-# every call after IO_DELAY s, then again against one whose answers take 0.5 to 4 s (the spread case).
-# ratio = the ideal time (jobs x the stub's mean latency / C) over the time taken; "occupied" is the
-# share of slot-time spent on jobs while jobs were still waiting, which is what refilling at once
-# decides (with 3 x C jobs of spread latencies the tail after the last claim is idle whatever the worker
-# does: a perfect scheduler reaches a ratio of about 0.74 there).
+# 3 x C jobs inserted at once (issue 28's wave case) against a stub that answers every call after
+# IO_DELAY s, then again against one whose answers take 0.5 to 4 s (the spread case). Each case twice:
+# "first" = the first jobs a freshly started worker runs (its code still being compiled: what a deploy
+# or a scale-out meets), "warm" = the same after IO_WARM_UP jobs the stub answers at once (a worker
+# that has been running a while). ratio = the ideal time (jobs x the stub's mean latency / C) over the
+# time taken; "occupied" is the share of slot-time spent on jobs while jobs were still waiting, which
+# is what refilling at once decides (with 3 x C jobs of spread latencies the tail after the last claim
+# is idle whatever the worker does: a perfect scheduler reaches a ratio of about 0.74 there).
+io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits; sets wave (the figures)
+  local name=$1 c=$2 w=$3 n=$(($2 * IO_ROUNDS)) done_n ms occupied peak_calls mean ideal_s
+  curl -s -X POST "localhost:$stub_port/reset" >/dev/null
+  # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
+  sql "VACUUM ANALYZE job_queue" >/dev/null
+  sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
+       '$name', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
+  wait_done "$name" "$w"
+  read -r done_n ms occupied <<<"$(sql "WITH w AS (SELECT min(started_at) AS t0, max(started_at) AS t1 FROM job_queue
+      WHERE job_name = '$name')
+    SELECT count(*) FILTER (WHERE status = 'completed'),
+           (extract(epoch FROM max(completed_at) - min(created_at)) * 1000)::bigint,
+           round((sum(extract(epoch FROM least(completed_at, t1) - greatest(started_at, t0)))
+                  FILTER (WHERE started_at < t1) / ($c * extract(epoch FROM max(t1) - max(t0))))::numeric, 2)
+      FROM job_queue, w WHERE job_name = '$name'" | tr '|' ' ')"
+  read -r peak_calls mean <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]))')"
+  ideal_s=$(python3 -c "print(round($n * $mean / $c, 2))")
+  wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls"
+}
 if has_phase io; then
   for shape in "wave" "spread"; do
     if [ "$shape" = wave ]; then start_stub --delay "$IO_DELAY"; else start_stub --spread 0.5 4; fi
@@ -497,30 +520,17 @@ if has_phase io; then
             WORKER_JOB_TYPES=ai_processing OPENAI_API_KEY=bench OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1"
         w=$started
         threads=$(grep -o "Jobs run on [a-z ]*" "$work/io-$jdk-$c.log" | sed "s/Jobs run on //; s/a pool of //; s/ *$//")
-        # one warm-up round (connections, compiled code), then the measured jobs, all inserted at once
-        sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
-             'io-warm-$shape-$jdk-$c', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $c)"
-        wait_done "io-warm-$shape-$jdk-$c" "$w"
-        n=$((c * IO_ROUNDS))
-        curl -s -X POST "localhost:$stub_port/reset" >/dev/null
         reset_peak "$w"
-        # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
-        sql "VACUUM ANALYZE job_queue" >/dev/null
-        name="io-$shape-$jdk-$c"
+        io_wave "io-first-$shape-$jdk-$c" "$c" "$w"
+        first=$wave
+        first_threads=$threads_peak
+        # the warm-up: jobs the stub answers at once (their prompt holds its marker)
         sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
-             '$name', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
-        wait_done "$name" "$w"
-        read -r done_n ms occupied <<<"$(sql "WITH w AS (SELECT min(started_at) AS t0, max(started_at) AS t1 FROM job_queue
-            WHERE job_name = '$name')
-          SELECT count(*) FILTER (WHERE status = 'completed'),
-                 (extract(epoch FROM max(completed_at) - min(created_at)) * 1000)::bigint,
-                 round((sum(extract(epoch FROM least(completed_at, t1) - greatest(started_at, t0)))
-                        FILTER (WHERE started_at < t1) / ($c * extract(epoch FROM max(t1) - max(t0))))::numeric, 2)
-            FROM job_queue, w WHERE job_name = '$name'" | tr '|' ' ')"
-        read -r peak_calls mean <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]))')"
-        ideal_s=$(python3 -c "print(round($n * $mean / $c, 2))")
+             'io-warm-$shape-$jdk-$c', '{\"ocr_text\": \"bench-warm-up\"}' FROM generate_series(1, $IO_WARM_UP)"
+        wait_done "io-warm-$shape-$jdk-$c" "$w"
+        io_wave "io-$shape-$jdk-$c" "$c" "$w"
         rows="$rows
-| io $shape: JDK $jdk, concurrency $c ($threads), $n jobs at once: done in s (ideal), ratio; occupied while jobs waited; calls in flight peak; resident MB peak; threads peak | $done_n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls; $(hwm_mb "$w"); $threads_peak |"
+| io $shape: JDK $jdk, concurrency $c ($threads), $((c * IO_ROUNDS)) jobs at once: jobs done in s (ideal), ratio; occupied while jobs waited; calls in flight peak — first after start / warm; resident MB peak; threads peak | $first / $wave; $(hwm_mb "$w"); $(( first_threads > threads_peak ? first_threads : threads_peak )) |"
         stop_worker "$w"
       done
     done

@@ -8,6 +8,7 @@ PDF -> XML gateway to load Caravan the way a slow real provider does, and counts
                               (with --spread: a delay drawn uniformly from LOW to HIGH seconds, the
                               same sequence every run; /stats reports the mean of those drawn);
                               with --drip: sends the headers, then the body one byte a second;
+                              a prompt holding "bench-warm-up" is answered at once (warm-up jobs);
                               with --tpm: enforces a budget of TOKENS per minute (sliding: the
                               tokens of the calls that arrived in the last 60 s), as OpenAI does:
                               a call's tokens are its prompt (message text, 4 characters a token)
@@ -37,6 +38,7 @@ DELAY = 2.0
 SPREAD = None
 RANDOM = random.Random(28)
 DRIP = False
+WARM_UP = b"bench-warm-up"  # a chat call whose prompt holds this is answered at once (bench/run.sh's warm-up)
 
 ANSWER = json.dumps({
     "id": "chatcmpl-bench", "object": "chat.completion", "model": "bench-model",
@@ -197,11 +199,18 @@ async def handle(reader, writer):
                         respond(writer, status, answer, extra=extra)
                         await writer.drain()
                         continue
-                    received = await drain_body(reader, headers)
+                    if path.endswith("/chat/completions") and "content-length" in headers:
+                        body = await read_body(reader, headers)
+                        received = len(body)
+                    else:
+                        body = b""
+                        received = await drain_body(reader, headers)
                     stats["bytes_received"] += received
                     if path.endswith("/process"):
                         size = int(headers.get("x-stub-xml-bytes", received))
                         await xml_answer(writer, size)
+                    elif WARM_UP in body:
+                        respond(writer, 200, ANSWER)
                     else:
                         delay = RANDOM.uniform(*SPREAD) if SPREAD else DELAY
                         stats["delay_total"] += delay
