@@ -91,23 +91,23 @@ final class ProviderConfiguration {
         // a webhook's address comes with its job, so from whoever may submit jobs: checked (OUTBOUND_ALLOW)
         OutboundPolicy outbound = new OutboundPolicy(list(text(props, "caravan.outbound.allow")));
         registry.bind("outboundPolicy", outbound);
-        // the gateway streams documents and the webhook pins the addresses it checked: camel-http's
-        // blocking client, configured per provider (route option httpClientConfigurer: "#gatewayHttp")
-        for (Provider p : List.of(gateway, webhook)) {
-            ProviderHttp http = new ProviderHttp(p, connections(p, concurrency), deadlines, interruptions,
-                    p == webhook ? outbound : null);
-            context.addService(http, true);
-            registry.bind(httpBean(p.name()), http);
-            providers.connections(p.name(), http.connections());
-        }
-        // the model and OCR calls, which wait longest at the highest concurrency, hold no thread while
-        // they wait (route template provider-http, step async-http:)
+        // the gateway streams documents both ways: camel-http's blocking client, configured for it
+        // (route option httpClientConfigurer: "#gatewayHttp")
+        ProviderHttp gatewayHttp = new ProviderHttp(gateway, connections(gateway, concurrency), deadlines, interruptions);
+        context.addService(gatewayHttp, true);
+        registry.bind(httpBean(gateway.name()), gatewayHttp);
+        providers.connections(gateway.name(), gatewayHttp.connections());
+        // the model, OCR and webhook calls hold no thread while they wait (step async-http:); a webhook's
+        // addresses come with its jobs: checked and pinned by the outbound policy, and no breaker (one
+        // receiver failing says nothing of the others)
         Map<String, AsyncProviderHttp> async = new LinkedHashMap<>();
         for (Provider p : all) {
-            if (p.protocol().httpJson()) {
-                AsyncProviderHttp http = new AsyncProviderHttp(p, connections(p, concurrency), deadlines,
-                        number(props, p.name(), p.protocol(), "circuit-window"),
-                        number(props, p.name(), p.protocol(), "circuit-min-calls"));
+            if (p.protocol().httpJson() || p == webhook) {
+                AsyncProviderHttp http = p == webhook
+                        ? new AsyncProviderHttp(p, connections(p, concurrency), deadlines, 0, 0, outbound)
+                        : new AsyncProviderHttp(p, connections(p, concurrency), deadlines,
+                                number(props, p.name(), p.protocol(), "circuit-window"),
+                                number(props, p.name(), p.protocol(), "circuit-min-calls"), null);
                 context.addService(http, true);
                 async.put(p.name(), http);
                 providers.connections(p.name(), http.connections());

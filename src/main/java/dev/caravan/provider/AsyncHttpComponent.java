@@ -24,7 +24,8 @@ import org.apache.hc.core5.http.nio.entity.AsyncEntityProducers;
  * {@code async-http:<url>?provider=openai&okStatusCodeRange=200-499}. The provider's
  * {@link AsyncProviderHttp} sends it (its pool, breaker, deadline and answer limit); the route goes on,
  * on a job thread, once the answer is in. What it sends and gives back is what camel-http's step did:
- * the message's headers (not Camel's own), its body, {@code CamelHttpQuery} appended to the URL; the
+ * the message's headers (not Camel's own), its body, {@code CamelHttpUri} instead of the endpoint's URL
+ * when set, {@code CamelHttpQuery} appended to the URL; the
  * answer's status as {@code CamelHttpResponseCode}, its headers, its body as bytes, and an
  * {@code HttpOperationFailedException} for a status outside the accepted range, so the routes' redelivery
  * policies and the error vocabulary (ProviderErrors) apply unchanged.
@@ -124,8 +125,10 @@ public final class AsyncHttpComponent extends DefaultComponent {
             AsyncHttpComponent component = endpoint.component();
             AsyncProviderHttp http = component.clients.get(endpoint.provider);
             Message in = exchange.getMessage();
+            // CamelHttpUri, as camel-http reads it, for an address that comes with the job (a webhook's)
+            String target = in.getHeader(Exchange.HTTP_URI, endpoint.target, String.class);
             String query = in.getHeader(Exchange.HTTP_QUERY, String.class);
-            String uri = query == null || query.isBlank() ? endpoint.target : endpoint.target + "?" + query;
+            String uri = query == null || query.isBlank() ? target : target + "?" + query;
             AsyncRequestBuilder request = AsyncRequestBuilder.create(endpoint.httpMethod).setUri(uri);
             for (Map.Entry<String, Object> h : in.getHeaders().entrySet()) {
                 String name = h.getKey();

@@ -14,6 +14,8 @@ import java.util.function.Consumer;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.apache.camel.Service;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
@@ -62,15 +64,18 @@ public final class AsyncProviderHttp implements Service {
 
     /**
      * @param connections   calls to this provider that may be in flight at once (the pool's size)
-     * @param circuitWindow the breaker's sliding window (calls), circuitMinCalls the calls before it judges
+     * @param circuitWindow the breaker's sliding window (calls), circuitMinCalls the calls before it judges;
+     *                      0: no breaker (a webhook's addresses are its jobs', one failing says nothing of the others)
+     * @param resolver      how host names are resolved and checked before a connection is made (the outbound
+     *                      policy, for addresses that come with jobs); null for the system's
      */
     public AsyncProviderHttp(Provider provider, int connections, ScheduledExecutorService timer, int circuitWindow,
-                             int circuitMinCalls) {
+                             int circuitMinCalls, DnsResolver resolver) {
         this.provider = provider;
         this.connections = connections;
         this.timer = timer;
         // as Camel's circuitBreaker EIP configured it: half of the window failing opens it for circuit-open-seconds
-        this.breaker = CircuitBreaker.of(provider.name(), CircuitBreakerConfig.custom()
+        this.breaker = circuitWindow <= 0 ? null : CircuitBreaker.of(provider.name(), CircuitBreakerConfig.custom()
                 .slidingWindowSize(Math.max(1, circuitWindow))
                 .minimumNumberOfCalls(Math.max(1, circuitMinCalls))
                 .failureRateThreshold(50)
@@ -84,6 +89,7 @@ public final class AsyncProviderHttp implements Service {
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.ofMilliseconds(Math.min(5000, provider.timeout().toMillis())))
                         .build())
+                .setDnsResolver(resolver == null ? SystemDefaultDnsResolver.INSTANCE : resolver)
                 .build();
         this.client = HttpAsyncClients.custom()
                 .setConnectionManager(pool)
@@ -120,6 +126,7 @@ public final class AsyncProviderHttp implements Service {
         return connections;
     }
 
+    /** The provider's breaker; null when it has none. */
     public CircuitBreaker breaker() {
         return breaker;
     }
@@ -159,7 +166,7 @@ public final class AsyncProviderHttp implements Service {
 
         /** Sends the attempt, under the provider's breaker and deadline. */
         public void send(AsyncRequestProducer request) {
-            if (!breaker.tryAcquirePermission()) {
+            if (breaker != null && !breaker.tryAcquirePermission()) {
                 finish(new Result(null, io.github.resilience4j.circuitbreaker.CallNotPermittedException
                         .createCallNotPermittedException(breaker)), false);
                 return;
@@ -219,7 +226,7 @@ public final class AsyncProviderHttp implements Service {
             if (d != null) {
                 d.cancel(false);
             }
-            if (counted) {
+            if (counted && breaker != null) {
                 long nanos = System.nanoTime() - started;
                 if (result.failure() instanceof ProviderHttp.CallAbandoned) {
                     breaker.releasePermission(); // a shutdown says nothing about the provider

@@ -13,8 +13,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.caravan.job.Interruptions;
 import org.apache.camel.Service;
 import org.apache.camel.component.http.HttpClientConfigurer;
-import org.apache.hc.client5.http.DnsResolver;
-import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.classic.ExecChain;
 import org.apache.hc.client5.http.classic.ExecChainHandler;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -75,15 +73,6 @@ public final class ProviderHttp implements HttpClientConfigurer, Service {
      * @param interruptions where an attempt says how to cut it off when shutdown ends its job's run
      */
     public ProviderHttp(Provider provider, int connections, ScheduledExecutorService timer, Interruptions interruptions) {
-        this(provider, connections, timer, interruptions, null);
-    }
-
-    /**
-     * @param resolver how host names are resolved and checked before a connection is made (the outbound
-     *                 policy, for providers whose addresses come from job payloads); null for the system's
-     */
-    public ProviderHttp(Provider provider, int connections, ScheduledExecutorService timer, Interruptions interruptions,
-                        DnsResolver resolver) {
         this.provider = provider.name();
         this.timeoutMillis = provider.timeout().toMillis();
         this.connections = connections;
@@ -102,7 +91,6 @@ public final class ProviderHttp implements HttpClientConfigurer, Service {
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.ofMilliseconds(Math.min(5000, timeoutMillis)))
                         .build())
-                .setDnsResolver(resolver == null ? SystemDefaultDnsResolver.INSTANCE : resolver)
                 .useSystemProperties()
                 .build();
     }

@@ -100,6 +100,19 @@ class WebhookIT {
     }
 
     @Test
+    void aReceiverSlowerThanTheTimeoutEndsTheAttemptAtItsDeadline() {
+        receiver.stubFor(post(urlPathEqualTo("/hooks/slow")).willReturn(aResponse().withStatus(204).withFixedDelay(6000)));
+        UUID id = notify("/hooks/slow", "max_retries = 3; retry_delay = interval '1 hour'");
+
+        Outcome out = Outcome.of(caravan.db(), id);
+
+        assertThat(out.status()).isEqualTo("pending");
+        assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
+        assertThat(out.message()).contains("1500 ms");
+        assertThat(receiver.findAll(postRequestedFor(urlPathEqualTo("/hooks/slow")))).as("not tried again in the attempt").hasSize(1);
+    }
+
+    @Test
     void tooManyRequestsWaitsForRetryAfter() {
         receiver.stubFor(post(urlPathEqualTo("/hooks/429")).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "90")));
         UUID id = notify("/hooks/429", "max_retries = 3");
@@ -133,6 +146,53 @@ class WebhookIT {
 
         assertThat(out.status()).isEqualTo("pending");
         assertThat(out.code()).isEqualTo("PROVIDER_UNAVAILABLE");
+    }
+
+    @Test
+    void aJobWaitingOnItsReceiverHoldsNoThread() throws Exception {
+        int jobs = 8; // the test worker's concurrency: every slot waits on a receiver at once
+        java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(jobs);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        com.sun.net.httpserver.HttpServer slow = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        slow.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(jobs));
+        slow.createContext("/hooks/slow", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            arrived.countDown();
+            try {
+                release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        slow.start();
+        try {
+            java.util.List<UUID> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < jobs; i++) {
+                ids.add(caravan.db().insert("notification_delivery", null, "{\"url\": \"http://127.0.0.1:"
+                        + slow.getAddress().getPort() + "/hooks/slow\", \"body\": {\"n\": " + i + "}}", ""));
+            }
+            assertThat(arrived.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("every call reached the receiver").isTrue();
+
+            // every slot's call is out and unanswered: no job thread sits in a socket read for it
+            java.util.List<String> waiting = Thread.getAllStackTraces().entrySet().stream()
+                    .filter(t -> t.getKey().getName().contains("caravan-job"))
+                    .filter(t -> java.util.Arrays.stream(t.getValue()).anyMatch(f -> f.getClassName().startsWith("java.net.Socket")
+                            || f.getClassName().startsWith("sun.nio.ch.NioSocketImpl")
+                            || f.getClassName().startsWith("org.apache.hc.core5.http.impl.io")))
+                    .map(t -> t.getKey().getName())
+                    .toList();
+            release.countDown();
+            assertThat(waiting).as("job threads blocked on a receiver").isEmpty();
+            for (UUID id : ids) {
+                assertThat(Outcome.of(caravan.db(), id).status()).isEqualTo("completed");
+            }
+        } finally {
+            release.countDown();
+            slow.stop(0);
+        }
     }
 
     @Test
