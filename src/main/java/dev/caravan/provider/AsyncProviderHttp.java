@@ -93,8 +93,10 @@ public final class AsyncProviderHttp implements Service {
                 .build();
         this.client = HttpAsyncClients.custom()
                 .setConnectionManager(pool)
-                // 4 KB session buffers in and out instead of 8 KB each: a thousand connections wait at once
-                .setHttp1Config(org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(4096).build())
+                // each connection keeps three buffers of this size (in, out, content) while it is open, and a
+                // thousand connections wait at once: 1 KB, not the default 8 KB, was 14 MB less resident at
+                // concurrency 1,000 (bench/RESULTS.md); an answer is read in more, smaller steps
+                .setHttp1Config(org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(1024).build())
                 .setIOReactorConfig(IOReactorConfig.custom().setIoThreadCount(IO_THREADS)
                         // 4 KB socket buffers: a thousand connections wait at once, answers still stream
                         .setRcvBufSize(4096).setSndBufSize(4096).build())
