@@ -47,7 +47,7 @@ public final class FailureClassifier {
         if (DatabaseFaults.isDatabaseFault(t)) {
             // the database went away, or a pooler broke the protocol: not the job's fault, so no attempt
             Throwable root = rootOf(t);
-            return new Failure("DATABASE_UNAVAILABLE", FailureKind.SNOOZE, truncate("the database failed under this job: "
+            return new Failure(FailureCodes.DATABASE_UNAVAILABLE, FailureKind.SNOOZE, truncate("the database failed under this job: "
                     + message(root)), root.getClass().getName(), null, null, DATABASE_SNOOZE);
         }
         if (t instanceof DirectConsumerNotAvailableException) {
@@ -55,13 +55,13 @@ public final class FailureClassifier {
                     "no pipeline route serves this job type: " + message(t));
         }
         if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
-            return failure("TIMEOUT", FailureKind.RETRYABLE, t);
+            return failure(FailureCodes.TIMEOUT, FailureKind.RETRYABLE, t);
         }
         if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
-            return failure("CONNECTION_REFUSED", FailureKind.RETRYABLE, t);
+            return failure(FailureCodes.CONNECTION_REFUSED, FailureKind.RETRYABLE, t);
         }
         if (t instanceof UnknownHostException) {
-            return failure("UNKNOWN_HOST", FailureKind.RETRYABLE, t);
+            return failure(FailureCodes.UNKNOWN_HOST, FailureKind.RETRYABLE, t);
         }
         if (t instanceof JsonProcessingException || t instanceof NoTypeConversionAvailableException
                 || t instanceof org.apache.camel.InvalidPayloadException) {

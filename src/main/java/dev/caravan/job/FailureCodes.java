@@ -25,6 +25,22 @@ public final class FailureCodes {
     /** The job type's prompt files are missing. */
     public static final String PROMPT_MISSING = "PROMPT_MISSING";
 
+    // what surrounds the job, when nothing more precise said what failed (FailureClassifier)
+    /** The database failed under the job (a cut or refused connection, a restart, a deadlock): snoozed, no attempt spent. */
+    public static final String DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE";
+    /** A step of the pipeline timed out. */
+    public static final String TIMEOUT = "TIMEOUT";
+    /** A step could not connect. */
+    public static final String CONNECTION_REFUSED = "CONNECTION_REFUSED";
+    /** A step named a host that does not resolve. */
+    public static final String UNKNOWN_HOST = "UNKNOWN_HOST";
+
+    // written by statements, not by Java: named here so that the vocabulary has one list
+    /** The job's heartbeat stopped (its worker died or hung): sql/reap_stale_jobs.sql. */
+    public static final String HEARTBEAT_TIMEOUT = "HEARTBEAT_TIMEOUT";
+    /** A job it depends on ended failed or cancelled: sql/fail_blocked_jobs.sql. */
+    public static final String DEPENDENCY_FAILED = "DEPENDENCY_FAILED";
+
     // documents
     public static final String DOCUMENT_MISSING = "DOCUMENT_MISSING";
     public static final String DOCUMENT_NOT_FOUND = "DOCUMENT_NOT_FOUND";
