@@ -7,8 +7,8 @@ package dev.caravan.job;
 public record FailurePlan(String outcome, boolean reschedule, double delaySeconds, int spentAttempts,
                           boolean deadLetter, String code, String message, String detailsJson) {
 
-    public static final String RETRY = "retry";
-    public static final String SNOOZE = "snooze";
-    public static final String FAILED = "failed";
-    public static final String DEAD_LETTER = "dead_letter";
+    /** {@code outcome} is a {@link RunOutcome}'s value: retry, snooze, failed or dead_letter. */
+    RunOutcome runOutcome() {
+        return RunOutcome.of(outcome);
+    }
 }

@@ -42,26 +42,26 @@ public final class FailurePlanner {
                 // a provider's Retry-After is honoured even past max-delay, up to a day
                 Duration wait = failure.retryAfter() != null ? failure.retryAfter() : defaultSnooze;
                 wait = wait.compareTo(MAX_SNOOZE) > 0 ? MAX_SNOOZE : wait;
-                details.put("outcome", FailurePlan.SNOOZE);
-                return new FailurePlan(FailurePlan.SNOOZE, true, seconds(wait), 0, false,
+                details.put("outcome", RunOutcome.SNOOZE.value());
+                return new FailurePlan(RunOutcome.SNOOZE.value(), true, seconds(wait), 0, false,
                         failure.code(), failure.message(), write(details));
             }
             case RETRYABLE -> {
                 if (job.attemptsLeft()) {
                     Duration wait = Backoff.delay(Duration.ofMillis(job.retryDelayMillis()), job.retryCount(),
                             maxDelay, random.getAsDouble());
-                    details.put("outcome", FailurePlan.RETRY);
-                    return new FailurePlan(FailurePlan.RETRY, true, seconds(wait), 1, false,
+                    details.put("outcome", RunOutcome.RETRY.value());
+                    return new FailurePlan(RunOutcome.RETRY.value(), true, seconds(wait), 1, false,
                             failure.code(), failure.message(), write(details));
                 }
-                details.put("outcome", FailurePlan.DEAD_LETTER);
+                details.put("outcome", RunOutcome.DEAD_LETTER.value());
                 details.put("dead_letter_reason", "max_retries (" + job.maxRetries() + ") exhausted");
-                return new FailurePlan(FailurePlan.DEAD_LETTER, false, 0, 0, true,
+                return new FailurePlan(RunOutcome.DEAD_LETTER.value(), false, 0, 0, true,
                         failure.code(), failure.message(), write(details));
             }
             default -> {
-                details.put("outcome", FailurePlan.FAILED);
-                return new FailurePlan(FailurePlan.FAILED, false, 0, 0, false,
+                details.put("outcome", RunOutcome.FAILED.value());
+                return new FailurePlan(RunOutcome.FAILED.value(), false, 0, 0, false,
                         failure.code(), failure.message(), write(details));
             }
         }

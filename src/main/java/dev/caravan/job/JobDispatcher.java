@@ -303,23 +303,23 @@ public final class JobDispatcher implements Processor {
      * snooze, failed, dead_letter), else not_written (the write-back failed), cancelled or released
      * (ended from outside), or claim_lost (fenced out).
      */
-    private record RunEnd(String outcome, boolean landed, FailurePlan failure) {
+    private record RunEnd(RunOutcome outcome, boolean landed, FailurePlan failure) {
 
         static RunEnd of(Exchange exchange, Ending endedFor) {
             FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
             if (exchange.getException() != null) {
-                return new RunEnd("not_written", false, failure);
+                return new RunEnd(RunOutcome.NOT_WRITTEN, false, failure);
             }
             boolean landed = failure == null
                     ? Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class))
                     : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
             if (landed) {
-                return new RunEnd(failure == null ? "completed" : failure.outcome(), true, failure);
+                return new RunEnd(failure == null ? RunOutcome.COMPLETED : failure.runOutcome(), true, failure);
             }
             if (endedFor != null) {
-                return new RunEnd(endedFor == Ending.CANCEL ? "cancelled" : "released", false, failure);
+                return new RunEnd(endedFor == Ending.CANCEL ? RunOutcome.CANCELLED : RunOutcome.RELEASED, false, failure);
             }
-            return new RunEnd("claim_lost", false, failure);
+            return new RunEnd(RunOutcome.CLAIM_LOST, false, failure);
         }
     }
 
@@ -330,7 +330,7 @@ public final class JobDispatcher implements Processor {
             metrics.finished(job, end.outcome(), nanos);
         }
         if (exchange.getProperty(RUN_SPAN) instanceof Span span) {
-            JobTraces.endRun(span, end.outcome(), end.failure() == null ? null : end.failure().code(), exchange.getException());
+            JobTraces.endRun(span, end.outcome().value(), end.failure() == null ? null : end.failure().code(), exchange.getException());
         }
     }
 

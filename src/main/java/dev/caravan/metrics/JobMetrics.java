@@ -2,13 +2,17 @@ package dev.caravan.metrics;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 import dev.caravan.config.WorkerSettings;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobRow;
+import dev.caravan.job.RunOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,9 +29,9 @@ import org.apache.camel.CamelContext;
  */
 public final class JobMetrics {
 
-    /** Outcomes counted per type and lane: caravan_jobs_{outcome}_total. */
-    public static final List<String> OUTCOMES =
-            List.of("claimed", "completed", "failed", "retried", "snoozed", "dead_lettered", "claims_lost");
+    /** Counted per type and lane: caravan_jobs_{name}_total, claims and the counted run outcomes. */
+    public static final List<String> OUTCOMES = Stream.concat(Stream.of("claimed"),
+            Arrays.stream(RunOutcome.values()).map(RunOutcome::counter).filter(Objects::nonNull)).toList();
     private static final Map<String, List<String>> SEED_LANES = Map.of(
             "shell_file_processing", List.of("fast_queue", "standard_queue"),
             "ai_processing", List.of("ai_queue_simple", "ai_queue_complex"));
@@ -89,20 +93,14 @@ public final class JobMetrics {
         timer("caravan.job.pickup.delay", job.type(), lane(job)).record(Duration.ofMillis(Math.max(0, job.pickupDelayMillis())));
     }
 
-    /** A finished attempt whose write-back landed: outcome is completed, retry, snooze, failed or dead_letter. */
-    public void finished(JobRow job, String outcome, long nanos) {
-        String name = switch (outcome) {
-            case "retry" -> "retried";
-            case "snooze" -> "snoozed";
-            case "dead_letter" -> "dead_lettered";
-            default -> outcome;
-        };
-        counter(name, job.type(), lane(job)).increment();
+    /** A finished attempt whose write-back landed: completed, retry, snooze, failed or dead_letter. */
+    public void finished(JobRow job, RunOutcome outcome, long nanos) {
+        counter(outcome.counter(), job.type(), lane(job)).increment();
         timer("caravan.job.processing", job.type(), lane(job)).record(Duration.ofNanos(nanos));
     }
 
     public void claimLost(JobRow job) {
-        counter("claims_lost", job.type(), lane(job)).increment();
+        counter(RunOutcome.CLAIM_LOST.counter(), job.type(), lane(job)).increment();
     }
 
     /** The rows of sql/queue_stats.sql: depth by type, lane and status, and the oldest due job's age. */

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.config.Json;
 import dev.caravan.job.JobRow;
+import dev.caravan.job.RunOutcome;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -249,7 +250,7 @@ public final class JobTraces {
             writeBack.recordException(error);
             writeBack.setStatus(StatusCode.ERROR, error.getClass().getSimpleName());
         } else if (Boolean.FALSE.equals(written)) {
-            writeBack.setAttribute(OUTCOME, "claim_lost");
+            writeBack.setAttribute(OUTCOME, RunOutcome.CLAIM_LOST.value());
         }
         writeBack.end();
     }

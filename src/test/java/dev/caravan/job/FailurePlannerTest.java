@@ -22,7 +22,7 @@ class FailurePlannerTest {
     @Test
     void retryableFailureWithAttemptsLeftIsRescheduledSpendingOne() throws Exception {
         FailurePlan plan = planner.plan(new RetryableJobFailure("blip"), job(1, 3), "corr-1");
-        assertThat(plan.outcome()).isEqualTo(FailurePlan.RETRY);
+        assertThat(plan.outcome()).isEqualTo("retry");
         assertThat(plan.reschedule()).isTrue();
         assertThat(plan.spentAttempts()).isEqualTo(1);
         assertThat(plan.delaySeconds()).isEqualTo(300.0); // 5 min * 2^1, lowest jitter
@@ -36,7 +36,7 @@ class FailurePlannerTest {
     @Test
     void retryableFailureWithNoAttemptsLeftIsDeadLettered() throws Exception {
         FailurePlan plan = planner.plan(new RetryableJobFailure("blip"), job(3, 3), "c");
-        assertThat(plan.outcome()).isEqualTo(FailurePlan.DEAD_LETTER);
+        assertThat(plan.outcome()).isEqualTo("dead_letter");
         assertThat(plan.reschedule()).isFalse();
         assertThat(plan.deadLetter()).isTrue();
         assertThat(JSON.readTree(plan.detailsJson()).get("dead_letter_reason").asText()).contains("max_retries (3)");
@@ -46,7 +46,7 @@ class FailurePlannerTest {
     void snoozeSpendsNoAttemptAndHonoursRetryAfter() {
         FailurePlan plan = planner.plan(new SnoozeJobFailure("RATE_LIMITED", "slow down", Duration.ofSeconds(42)),
                 job(3, 3), "c");
-        assertThat(plan.outcome()).isEqualTo(FailurePlan.SNOOZE);
+        assertThat(plan.outcome()).isEqualTo("snooze");
         assertThat(plan.spentAttempts()).isZero();
         assertThat(plan.delaySeconds()).isEqualTo(42.0);
     }
@@ -59,7 +59,7 @@ class FailurePlannerTest {
     @Test
     void permanentFailureFailsAtOnceWithoutDeadLetter() {
         FailurePlan plan = planner.plan(new InvalidJobPayloadException("job_payload.x is missing"), job(0, 3), "c");
-        assertThat(plan.outcome()).isEqualTo(FailurePlan.FAILED);
+        assertThat(plan.outcome()).isEqualTo("failed");
         assertThat(plan.deadLetter()).isFalse();
         assertThat(plan.code()).isEqualTo("INVALID_PAYLOAD");
         assertThat(plan.message()).isEqualTo("job_payload.x is missing");
@@ -69,12 +69,12 @@ class FailurePlannerTest {
     @SuppressWarnings("removal")
     void theFormerNameOfTheInvalidPayloadFailureStillFailsTheJobTheSameWay() {
         FailurePlan plan = planner.plan(new InvalidPayloadException("job_payload.x is missing"), job(0, 3), "c");
-        assertThat(plan.outcome()).isEqualTo(FailurePlan.FAILED);
+        assertThat(plan.outcome()).isEqualTo("failed");
         assertThat(plan.code()).isEqualTo("INVALID_PAYLOAD");
     }
 
     @Test
     void zeroMaxRetriesDeadLettersTheFirstRetryableFailure() {
-        assertThat(planner.plan(new RetryableJobFailure("blip"), job(0, 0), "c").outcome()).isEqualTo(FailurePlan.DEAD_LETTER);
+        assertThat(planner.plan(new RetryableJobFailure("blip"), job(0, 0), "c").outcome()).isEqualTo("dead_letter");
     }
 }
