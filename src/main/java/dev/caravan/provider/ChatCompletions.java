@@ -77,7 +77,7 @@ public final class ChatCompletions implements LanguageModel {
                 ObjectNode schema = body.putObject("response_format").put("type", "json_schema").putObject("json_schema");
                 schema.put("name", jobType);
                 schema.put("strict", true);
-                schema.set("schema", json.readTree(prompts.text(jobType + "-schema.json")));
+                schema.set("schema", prompts.json(jobType + "-schema.json"));
             }
             case "json_object" -> body.putObject("response_format").put("type", "json_object");
             default -> {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.config.Json;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
@@ -27,6 +29,7 @@ final class Prompts {
     private final String setting;
     private final CamelContext context;
     private final Map<String, Prompt> cache = new ConcurrentHashMap<>();
+    private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
 
     /** @param setting the property an operator sets to move them, for the error a missing file gives */
     Prompts(String location, String setting, CamelContext context) {
@@ -56,6 +59,20 @@ final class Prompts {
         }
     }
 
+    /**
+     * A JSON file (the answer's schema), parsed once per version of its text: every job of the type sends
+     * the same tree, which nobody may change.
+     */
+    JsonNode json(String name) throws IOException {
+        String text = text(name);
+        Parsed known = parsed.get(name);
+        if (known == null || !known.text().equals(text)) {
+            known = new Parsed(text, Json.mapper().readTree(text));
+            parsed.put(name, known);
+        }
+        return known.tree();
+    }
+
     private static Object version(Path file) {
         try {
             return Files.getLastModifiedTime(file).toMillis() + ":" + Files.size(file);
@@ -65,5 +82,8 @@ final class Prompts {
     }
 
     private record Prompt(String text, Object version) {
+    }
+
+    private record Parsed(String text, JsonNode tree) {
     }
 }
