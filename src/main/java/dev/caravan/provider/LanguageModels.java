@@ -189,7 +189,7 @@ public final class LanguageModels {
      * spent, rate limit) moves on to the next provider, if there is one; any other is the job's.
      */
     public void failed(Plan plan, Exception error) throws Exception {
-        // a failure raised in a method expression (the limit's acquire) arrives wrapped
+        // a failure may arrive wrapped (a method expression in an operator's route wraps what its bean threw)
         Throwable cause = error;
         while (!(cause instanceof JobFailureException) && cause.getCause() != null && cause.getCause() != cause) {
             cause = cause.getCause();
