@@ -16,9 +16,12 @@ WITH held AS (
        AND j.started_at = c.started_at
 ),
 mine AS (
+    -- the status is asked again of the row as locked: one written back between the read above and
+    -- the lock (completed, deferred for its batch) must not get a heartbeat (the column's CHECK)
     SELECT j.id
       FROM job_queue j
       JOIN held ON held.id = j.id AND held.status = 'processing'
+     WHERE j.status = 'processing'
        FOR UPDATE OF j SKIP LOCKED
 ),
 beat AS (
