@@ -63,6 +63,8 @@ public final class ExchangeNames {
     public static final String PROVIDER_MODEL = "providerModel";
     /** The address of a JSON provider's call, set by ProviderRequests.prepare for route provider-&lt;name&gt;. */
     public static final String PROVIDER_URL = "providerUrl";
+    /** Whether the batch lane had an answer for the job's request, set by llmBatches.take (route llm-batch-call). */
+    public static final String BATCH_ANSWERED = "batchAnswered";
 
     // Variables of an API or console request.
 
@@ -74,7 +76,7 @@ public final class ExchangeNames {
     public static final List<String> PROPERTIES = List.of(JOB, JOB_ID, JOB_TYPE, JOB_LANE, JOB_NAME, JOB_GROUP, ATTEMPT,
             CORRELATION_ID, CLAIM_WORKER_ID, CLAIMED_AT, TRACEPARENT, OUTPUT_FILES);
     public static final List<String> VARIABLES = List.of(RESULT_JSON, OUTPUT_FILE_PATHS, COMPLETED, FAILURE, LLM_PROVIDERS,
-            PROVIDER_MODEL, PROVIDER_URL, ACTOR, CSRF);
+            PROVIDER_MODEL, PROVIDER_URL, BATCH_ANSWERED, ACTOR, CSRF);
 
     private ExchangeNames() {
     }

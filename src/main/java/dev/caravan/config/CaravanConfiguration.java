@@ -154,6 +154,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(integer(props, "caravan.reaper.heartbeat-timeout-seconds")), concurrency, interruptions,
                 dispatcher::resume, traces);
         SpendLedger spend = registry.lookupByNameAndType("spendLedger", SpendLedger.class);
+        BatchConfiguration.bind(context, props, database.dataSource(), providers, spend, worker.workerId());
         registry.bind("healthEndpoint", new HealthEndpoint(status, inFlight, worker.workerId(), loops, () -> {
             Map<String, String> report = providers.report();
             report.replaceAll((name, state) -> spend.exhausted(name.replace('_', '-')) ? "budget_exhausted" : state);

@@ -91,7 +91,8 @@ public final class ConsolePages {
     // ------------------------------------------------------------------ queues
 
     /** The queues page: per type and lane, jobs by status; the last hour in five-minute bars. */
-    public String queues(List<Map<String, Object>> overview, List<Map<String, Object>> hour, String csrf) {
+    public String queues(List<Map<String, Object>> overview, List<Map<String, Object>> hour, List<Map<String, Object>> batches,
+                         String csrf) {
         Map<String, Map<String, Object>> byQueue = new TreeMap<>();
         for (Map<String, Object> row : overview) {
             String queue = row.get("job_type") + (row.get("job_lane") == null ? "" : " / " + row.get("job_lane"));
@@ -129,7 +130,31 @@ public final class ConsolePages {
         }
         t.append("</tbody></table>");
         t.append("<h2>The last hour</h2>").append(chart(hour));
+        if (!batches.isEmpty()) {
+            t.append(batches(batches));
+        }
         return page("Queues", csrf, t.toString());
+    }
+
+    /** The batch lane's open batches, and those that ended in the last day. */
+    private static String batches(List<Map<String, Object>> batches) {
+        StringBuilder t = new StringBuilder("<h2>Batches</h2><table id=batches><thead><tr><th>batch</th><th>provider / model</th>"
+                + "<th>state</th><th>requests</th><th>done</th><th>failed</th><th>answered</th><th>age</th><th>last error</th>"
+                + "</tr></thead><tbody>");
+        for (Map<String, Object> b : batches) {
+            t.append("<tr><td><code>").append(esc(b.get("id"))).append("</code>")
+                    .append(b.get("provider_batch_id") == null ? "" : "<br><code>" + esc(b.get("provider_batch_id")) + "</code>")
+                    .append("</td><td>").append(esc(b.get("provider"))).append(" / ").append(esc(b.get("model")))
+                    .append("</td><td class=status>").append(esc(b.get("state")))
+                    .append("</td><td class=num>").append(esc(b.get("request_count")))
+                    .append("</td><td class=num>").append(esc(b.get("completed_count")))
+                    .append("</td><td class=num>").append(esc(b.get("failed_count")))
+                    .append("</td><td class=num>").append(esc(b.get("answered_count")))
+                    .append("</td><td class=num>").append(age(Duration.ofMillis((long) (number(b.get("age_seconds")) * 1000.0))))
+                    .append("</td><td class=message>").append(esc(b.get("last_error") == null ? "" : b.get("last_error")))
+                    .append("</td></tr>");
+        }
+        return t.append("</tbody></table>").toString();
     }
 
     /** Jobs finished per five minutes, completed and failed, as an SVG bar chart. */
@@ -276,6 +301,16 @@ public final class ConsolePages {
                         + "\">" + esc(r.get("job_group")) + "</a>")
                 .append(r.get("worker_id") == null ? "" : " · worker " + esc(r.get("worker_id"))).append("</p>");
 
+        JsonNode batch = tree(r.get("llm_batch"));
+        if (batch != null && !batch.isNull() && !status.equals("completed")) {
+            h.append("<p id=batch class=meta>Batch lane: ").append(batch.path("batch_id").isNull()
+                    ? "the request waits to be gathered into " + esc(batch.path("provider").asText()) + "'s next batch ("
+                            + esc(batch.path("model").asText()) + ") since " + esc(batch.path("waiting_since").asText())
+                    : "in batch <code>" + esc(batch.path("batch_id").asText()) + "</code> (" + esc(batch.path("provider").asText())
+                            + " " + esc(batch.path("provider_batch_id").asText("not created yet")) + ", "
+                            + esc(batch.path("state").asText()) + (batch.path("answered").asBoolean() ? ", answered" : "") + ")")
+                    .append("</p>");
+        }
         h.append("<div class=actions>");
         if (status.equals("failed")) {
             h.append("<form method=post action=\"/console/jobs/").append(esc(id)).append("/retry\">").append(csrf(csrf))

@@ -75,6 +75,19 @@ public final class FailureCodes {
     public static final String LLM_REFUSED = "LLM_REFUSED";
     public static final String LLM_EMPTY_RESPONSE = "LLM_EMPTY_RESPONSE";
     public static final String LLM_INVALID_JSON = "LLM_INVALID_JSON";
+    // the batch lane (a provider's Batch API)
+    /** Not a failure: the request joined the batch lane and the job waits, deferred, for its batch. */
+    public static final String BATCH_QUEUED = "BATCH_QUEUED";
+    /** The batch expired (the provider's completion window passed) before this request was answered. */
+    public static final String BATCH_EXPIRED = "BATCH_EXPIRED";
+    /** The provider failed the batch (its input refused); its errors are in the message. */
+    public static final String BATCH_FAILED = "BATCH_FAILED";
+    /** The batch was cancelled at the provider before this request was answered. */
+    public static final String BATCH_CANCELLED = "BATCH_CANCELLED";
+    /** The batch ended without a line for this request, or with a line that carries an error and no response. */
+    public static final String BATCH_LINE_MISSING = "BATCH_LINE_MISSING";
+    public static final String BATCH_LINE_ERROR = "BATCH_LINE_ERROR";
+
     // the PDF gateway (seed 004's names)
     public static final String GW_4XX = "GW_4XX";
     public static final String GW_5XX = "GW_5XX";

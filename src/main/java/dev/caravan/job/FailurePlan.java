@@ -7,7 +7,12 @@ package dev.caravan.job;
 public record FailurePlan(String outcome, boolean reschedule, double delaySeconds, int spentAttempts,
                           boolean deadLetter, String code, String message, String detailsJson) {
 
-    /** {@code outcome} is a {@link RunOutcome}'s value: retry, snooze, failed or dead_letter. */
+    /** Whether the job waits for its batch (sql/defer_job.sql) rather than being rescheduled or failed. */
+    public boolean deferred() {
+        return RunOutcome.BATCHED.value().equals(outcome);
+    }
+
+    /** {@code outcome} is a {@link RunOutcome}'s value: retry, snooze, failed, dead_letter or batched. */
     RunOutcome runOutcome() {
         return RunOutcome.of(outcome);
     }

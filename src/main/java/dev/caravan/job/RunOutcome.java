@@ -10,6 +10,8 @@ public enum RunOutcome {
     SNOOZE("snooze", "snoozed"),
     FAILED("failed", "failed"),
     DEAD_LETTER("dead_letter", "dead_lettered"),
+    /** Its language model request joined the batch lane: the job waits, deferred, for its batch. */
+    BATCHED("batched", "batched"),
     /** Fenced out: the row was no longer this claim's (reaped, cancelled, claimed again); job-claim-lost counts it. */
     CLAIM_LOST("claim_lost", "claims_lost"),
     /** The write-back itself failed: the job stays processing until the reaper returns it. */

@@ -47,6 +47,12 @@ public final class ChatCompletions implements LanguageModel {
         return provider;
     }
 
+    /** OpenAI's Batch API takes Chat Completions requests (an endpoint without one refuses the upload). */
+    @Override
+    public boolean batchable() {
+        return true;
+    }
+
     /**
      * The request for one job: the system prompt, the user prompt filled with the OCR text, and the
      * page image when the document is an image and images are enabled.

@@ -239,7 +239,7 @@ public final class GoogleVision {
         String errorCode = switch (kind) {
             case RETRYABLE -> FailureCodes.PROVIDER_5XX;
             case SNOOZE -> FailureCodes.PROVIDER_RATE_LIMITED;
-            case PERMANENT -> FailureCodes.OCR_REJECTED;
+            default -> FailureCodes.OCR_REJECTED;
         };
         throw new JobFailureException(errorCode, kind, message, provider.name(), 200, null, null);
     }

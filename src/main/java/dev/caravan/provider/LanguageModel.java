@@ -40,6 +40,11 @@ public interface LanguageModel {
     /** The job's result from a 2xx answer, or the failure it names (LLM_TRUNCATED, LLM_REFUSED, ...). */
     Map<String, Object> result(byte[] answer);
 
+    /** Whether the provider takes this protocol's requests through a Batch API (OpenAI's Files and Batches). */
+    default boolean batchable() {
+        return false;
+    }
+
     /** Tokens of an image sent with a prompt, for the estimate (a page image is about a thousand). */
     long IMAGE_TOKENS = 1_000;
 }

@@ -54,9 +54,23 @@ public final class LanguageModels {
         private LanguageModel.Request request;
         private final List<Map<String, Object>> passedOver = new ArrayList<>();
         private final List<JobFailureException> failures = new ArrayList<>();
+        private final boolean batchLane;
+        private boolean batch;
+        private String answeredBy;
 
-        Plan(List<Choice> choices) {
+        Plan(List<Choice> choices, boolean batchLane) {
             this.choices = choices;
+            this.batchLane = batchLane;
+        }
+
+        /** Whether the current provider's call goes through its Batch API (the job asks for the batch lane, and the provider has one). */
+        public boolean batch() {
+            return batch;
+        }
+
+        /** The batch lane's answer came from this batch (llm_batches.id): the result names it. */
+        public void answeredBy(String batchId) {
+            this.answeredBy = batchId;
         }
 
         public List<Choice> choices() {
@@ -140,7 +154,23 @@ public final class LanguageModels {
         if (choices.isEmpty()) {
             throw new JobFailureException(FailureCodes.PROVIDER_NOT_CONFIGURED, FailureKind.PERMANENT, from + " names no provider");
         }
-        return new Plan(choices);
+        return new Plan(choices, batchLane(jobType, payload));
+    }
+
+    /**
+     * Whether a job's calls go through the batch lane: its payload's {@code llm_batch} (true or false), else
+     * caravan.llm.&lt;job_type&gt;.batch. A provider without a Batch API answers such a job directly.
+     */
+    boolean batchLane(String jobType, Map<String, Object> payload) {
+        Object asked = payload == null ? null : payload.get("llm_batch");
+        if (asked instanceof Boolean b) {
+            return b;
+        }
+        if (asked != null) {
+            throw new JobFailureException(FailureCodes.INVALID_PAYLOAD, FailureKind.PERMANENT,
+                    "llm_batch in the payload must be true or false, was " + asked);
+        }
+        return Boolean.parseBoolean(properties.apply("caravan.llm." + jobType + ".batch").trim());
     }
 
     /**
@@ -171,6 +201,7 @@ public final class LanguageModels {
             chosen = m;
         }
         plan.request = model.request(jobType, lane, payload, document, ocr, chosen);
+        plan.batch = plan.batchLane && model.batchable();
         return plan.request.body();
     }
 
@@ -208,9 +239,14 @@ public final class LanguageModels {
     /** The job's result from the answer of the provider that answered. */
     public Map<String, Object> result(Plan plan, byte[] answer) {
         Map<String, Object> result = models.get(plan.current.provider()).result(answer);
-        if (!plan.passedOver.isEmpty()) {
+        if (!plan.passedOver.isEmpty() || plan.answeredBy != null) {
             Map<String, Object> out = new LinkedHashMap<>(result);
-            out.put("fallback_from", List.copyOf(plan.passedOver));
+            if (!plan.passedOver.isEmpty()) {
+                out.put("fallback_from", List.copyOf(plan.passedOver));
+            }
+            if (plan.answeredBy != null) {
+                out.put("batch_id", plan.answeredBy);
+            }
             return out;
         }
         return result;

@@ -2,6 +2,7 @@ package dev.caravan.provider;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import dev.caravan.ExchangeNames;
 import org.apache.camel.Exchange;
@@ -22,23 +23,28 @@ public final class ProviderRequests {
         this.providers = providers;
     }
 
+    /** The header that carries the provider's key, by its auth style (none without a key, or for auth style none). */
+    public static Map<String, String> authHeaders(Provider p) {
+        String key = p.secret();
+        if (key.isBlank()) {
+            return Map.of();
+        }
+        return switch (p.authStyle()) {
+            case "bearer" -> Map.of("Authorization", "Bearer " + key);
+            case "api-key" -> Map.of("api-key", key);
+            case "x-api-key" -> Map.of("x-api-key", key);
+            case "x-goog-api-key" -> Map.of("X-Goog-Api-Key", key);
+            // none: a local endpoint that takes no key
+            default -> Map.of();
+        };
+    }
+
     /** Sets the call's headers on the message (which carries nothing else) and its address in variable providerUrl (ExchangeNames.PROVIDER_URL). */
     public void prepare(String name, Exchange exchange) {
         Provider p = providers.get(name);
         Message m = exchange.getMessage();
         m.setHeader("Content-Type", "application/json");
-        String key = p.secret();
-        if (!key.isBlank()) {
-            switch (p.authStyle()) {
-                case "bearer" -> m.setHeader("Authorization", "Bearer " + key);
-                case "api-key" -> m.setHeader("api-key", key);
-                case "x-api-key" -> m.setHeader("x-api-key", key);
-                case "x-goog-api-key" -> m.setHeader("X-Goog-Api-Key", key);
-                default -> {
-                    // none: a local endpoint that takes no key
-                }
-            }
-        }
+        authHeaders(p).forEach(m::setHeader);
         String path = switch (p.protocol()) {
             case CHAT_COMPLETIONS -> "/chat/completions";
             case ANTHROPIC_MESSAGES -> "/v1/messages";

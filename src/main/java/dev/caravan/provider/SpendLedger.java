@@ -235,7 +235,15 @@ public final class SpendLedger implements org.apache.camel.Service {
         if (call == null) {
             return;
         }
-        Provider p = providers.get(call.provider());
+        record(call.provider(), jobId, jobType, model, report, BigDecimal.ONE);
+    }
+
+    /**
+     * The same for a call whose price is a part of the published one (the batch lane's answers: half): its
+     * tokens counted as they are, its cost times priceFactor.
+     */
+    public void record(String provider, String jobId, String jobType, String model, TokenReport report, BigDecimal priceFactor) {
+        Provider p = providers.get(provider);
         if (!p.protocol().llm()) {
             return;
         }
@@ -246,7 +254,7 @@ public final class SpendLedger implements org.apache.camel.Service {
         long out = report.outputTokens() == null ? 0 : report.outputTokens();
         String priced = model == null || model.isBlank() ? "unknown" : model;
         Price price = price(p.name(), priced);
-        BigDecimal cost = price == null ? BigDecimal.ZERO : price.of(in, out);
+        BigDecimal cost = price == null ? BigDecimal.ZERO : price.of(in, out).multiply(priceFactor);
         meters.spent(p.name(), priced, in, out, cost.doubleValue());
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         synchronized (lock) {

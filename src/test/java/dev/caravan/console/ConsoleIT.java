@@ -257,6 +257,31 @@ class ConsoleIT {
     }
 
     @Test
+    void theQueuesPageListsTheBatchLanesBatchesAndAJobInOneIsCancelledFromItsPage() throws Exception {
+        // a job waiting in an open batch of the batch lane, as BatchLaneIT's workers leave it
+        java.util.UUID waiting = db.insert("test_noop", null, "{\"file_name\": \"backfill.pdf\"}", "status = 'deferred'");
+        db.update("INSERT INTO llm_batches (id, provider, model, endpoint, state, provider_batch_id, request_count,"
+                + " completed_count, created_by) VALUES ('00000000-0000-4000-8000-0000000000b1', 'openai', 'gpt-4o-mini',"
+                + " '/v1/chat/completions', 'in_progress', 'batch_console_1', 1200, 700, 'w1')");
+        db.update("INSERT INTO llm_batch_requests (job_id, provider, model, endpoint, body, bytes, batch_id)"
+                + " VALUES (?, 'openai', 'gpt-4o-mini', '/v1/chat/completions', '{}', 2, '00000000-0000-4000-8000-0000000000b1')",
+                waiting);
+        browser.manage().deleteAllCookies();
+        logIn(KEY);
+        waiting(10).until(ExpectedConditions.presenceOfElementLocated(By.id("queues")));
+        screenshot("batches");
+
+        String batches = browser.findElement(By.id("batches")).getText();
+        assertThat(batches).contains("batch_console_1", "openai / gpt-4o-mini", "in_progress", "1200", "700");
+
+        browser.get(base + "/console/jobs/" + waiting);
+        assertThat(browser.findElement(By.id("batch")).getText())
+                .contains("in batch 00000000-0000-4000-8000-0000000000b1", "batch_console_1", "in_progress");
+        browser.findElement(By.id("cancel")).click();
+        waiting(10).until(d -> "cancelled".equals(db.status(waiting)));
+    }
+
+    @Test
     void aWorkerIsPausedAndResumedFromTheConsole() {
         dev.caravan.job.InFlightRegistry inFlight = caravan.bean("inFlight", dev.caravan.job.InFlightRegistry.class);
         browser.manage().deleteAllCookies();

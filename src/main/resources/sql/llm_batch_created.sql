@@ -1,0 +1,10 @@
+-- The provider took the batch: its ids and state; the gatherer's lease ends and followers poll it.
+UPDATE llm_batches
+   SET provider_batch_id = :providerBatchId,
+       input_file_id     = :inputFileId,
+       state             = :state,
+       followed_by       = NULL,
+       follow_until      = NULL,
+       next_poll_at      = now() + make_interval(secs => CAST(:pollSeconds AS double precision)),
+       updated_at        = now()
+ WHERE id = :batchId

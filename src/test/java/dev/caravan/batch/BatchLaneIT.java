@@ -1,0 +1,239 @@
+package dev.caravan.batch;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.caravan.support.BatchApiStub;
+import dev.caravan.support.CaravanExtension;
+import dev.caravan.support.Outcome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The batch lane against a stub of OpenAI's Files and Batches APIs: jobs asking for it (payload
+ * llm_batch) are deferred, gathered into a batch within the provider's limits, and each ends with its
+ * line's result or error through the same path as a direct call; expired batches, cancelled jobs, a
+ * gatherer that died and a 50,000-job backfill.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BatchLaneIT {
+
+    static final String KEY = "sk-batch-7f6e5d4c";
+    static final int PROVIDER_MAX_REQUESTS = 20_000;
+    static final BatchApiStub stub = start();
+
+    @RegisterExtension
+    static final CaravanExtension caravan = CaravanExtension.with(() -> Map.ofEntries(
+            Map.entry("caravan.worker.job-types", "ai_processing"),
+            Map.entry("caravan.worker.concurrency", "50"),
+            Map.entry("caravan.db.pool-size", "20"),
+            Map.entry("caravan.providers.openai.base-url", stub.baseUrl()),
+            Map.entry("caravan.providers.openai.api-key", KEY),
+            Map.entry("caravan.batch.interval-ms", "200"),
+            Map.entry("caravan.batch.gather-wait-seconds", "1"),
+            Map.entry("caravan.batch.poll-interval-seconds", "1"),
+            Map.entry("caravan.batch.lease-seconds", "5"),
+            Map.entry("caravan.batch.max-requests", String.valueOf(PROVIDER_MAX_REQUESTS))));
+
+    static BatchApiStub start() {
+        try {
+            return new BatchApiStub(KEY, PROVIDER_MAX_REQUESTS, 200L * 1024 * 1024);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        stub.close();
+    }
+
+    static UUID job(String marker) {
+        return caravan.db().insert("ai_processing", "ai_queue_simple",
+                "{\"ocr_text\": \"OCR of " + marker + "\", \"llm_batch\": true}", "max_retries = 1; retry_delay = interval '1 second'");
+    }
+
+    static Outcome finished(UUID id) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> List.of("completed", "failed", "cancelled")
+                .contains(caravan.db().status(id)));
+        return Outcome.read(caravan.db(), id);
+    }
+
+    @Test
+    @Order(1)
+    void aBatchThatCompletesGivesEachJobItsLinesResultAtTheBatchPrice() {
+        UUID a = job("complete-a");
+        UUID b = job("complete-b");
+
+        // first the job waits for its batch, as deferred, no attempt spent
+        await().atMost(Duration.ofSeconds(30)).until(() -> "deferred".equals(caravan.db().status(a)));
+        Outcome done = finished(a);
+        Outcome other = finished(b);
+
+        assertThat(done.status()).isEqualTo("completed");
+        assertThat(other.status()).isEqualTo("completed");
+        assertThat(done.retryCount()).isZero();
+        assertThat(done.result().path("output").path("summary").asText()).contains("OCR of complete-a");
+        assertThat(done.result().path("usage").path("total_tokens").asInt()).isEqualTo(1100);
+        String batch = done.result().path("batch_id").asText();
+        assertThat(caravan.db().text("SELECT state FROM llm_batches WHERE id = CAST(? AS uuid)", batch)).isEqualTo("applied");
+        // both went in one batch, to the provider's endpoint, with their job ids as custom_id
+        String providerBatch = caravan.db().text("SELECT provider_batch_id FROM llm_batches WHERE id = CAST(? AS uuid)", batch);
+        assertThat(stub.batches.get(providerBatch).lines).extracting(l -> l.path("custom_id").asText())
+                .contains(a.toString(), b.toString());
+        assertThat(stub.batches.get(providerBatch).lines).allSatisfy(l -> {
+            assertThat(l.path("url").asText()).isEqualTo("/v1/chat/completions");
+            assertThat(l.path("body").path("model").asText()).isEqualTo("gpt-4o-mini");
+        });
+        // gpt-4o-mini at 0.15/0.60 per million tokens: 1,000 in and 100 out cost 0.00021, half of it in a batch
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                caravan.db().count("SELECT count(*) FROM job_spend WHERE job_id = ?", a) == 1);
+        assertThat(new BigDecimal(caravan.db().text("SELECT cost::text FROM job_spend WHERE job_id = ?", a)))
+                .isEqualByComparingTo("0.000105");
+        // nothing was sent to the chat endpoint directly: the stub has no such route, and the row says so
+        assertThat(caravan.db().count("SELECT count(*) FROM llm_batch_requests WHERE job_id IN (?, ?)", a, b)).isZero();
+    }
+
+    @Test
+    @Order(2)
+    void failedLinesFailTheirJobsAsADirectCallWouldAndTheOthersComplete() {
+        stub.garbage = true;
+        try {
+            UUID ok = job("lines-ok");
+            UUID server = job("lines fail-line");
+            UUID rejected = job("lines reject-line");
+            UUID error = job("lines error-line");
+            UUID dropped = job("lines drop-line");
+
+            Outcome fine = finished(ok);
+            assertThat(fine.status()).isEqualTo("completed");
+            assertThat(fine.result().path("output").path("summary").asText()).contains("OCR of lines-ok");
+            Outcome fiveHundred = finished(server);
+            Outcome fourHundred = finished(rejected);
+            Outcome lineError = finished(error);
+            Outcome missing = finished(dropped);
+
+            // a 5xx line is retried (its retry goes in a new batch, answered the same way), then dead-lettered
+            assertThat(fiveHundred.code()).isEqualTo("PROVIDER_5XX");
+            assertThat(fiveHundred.retryCount()).isEqualTo(1);
+            assertThat(fiveHundred.deadLettered()).isTrue();
+            assertThat(fourHundred.code()).isEqualTo("PROVIDER_REJECTED");
+            assertThat(fourHundred.retryCount()).isZero();
+            assertThat(lineError.code()).isEqualTo("BATCH_LINE_ERROR");
+            assertThat(lineError.message()).contains("This request could not be executed");
+            assertThat(missing.code()).isEqualTo("BATCH_LINE_MISSING");
+            assertThat(missing.retryCount()).isEqualTo(1);
+        } finally {
+            stub.garbage = false;
+        }
+    }
+
+    @Test
+    @Order(3)
+    void anExpiredBatchsUnansweredJobsAreRetriedInANewBatch() {
+        stub.ending = BatchApiStub.Ending.EXPIRE_HALF;
+        List<UUID> jobs;
+        try {
+            jobs = List.of(job("expire-1"), job("expire-2"), job("expire-3"), job("expire-4"));
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    caravan.db().count("SELECT count(*) FROM llm_batches WHERE state = 'applied' AND last_error IS NULL"
+                            + " AND request_count = 4 AND answered_count = 2") == 1);
+        } finally {
+            stub.ending = BatchApiStub.Ending.COMPLETE;
+        }
+        for (UUID id : jobs) {
+            assertThat(finished(id).status()).isEqualTo("completed");
+        }
+        // two were answered by the expired batch's partial output, two waited for a second batch
+        assertThat(jobs.stream().filter(id -> Outcome.read(caravan.db(), id).retryCount() == 1).count()).isEqualTo(2);
+        assertThat(jobs.stream().filter(id -> Outcome.read(caravan.db(), id).retryCount() == 1)
+                .allMatch(id -> "BATCH_EXPIRED".equals(Outcome.read(caravan.db(), id).details().path("code").asText()))).isTrue();
+    }
+
+    @Test
+    @Order(4)
+    void aJobCancelledWhileItsBatchRunsStaysCancelled() {
+        stub.hold = true;
+        UUID kept;
+        UUID cancelled;
+        try {
+            kept = job("cancel-kept");
+            cancelled = job("cancel-me");
+            await().atMost(Duration.ofSeconds(30)).until(() -> caravan.db().count(
+                    "SELECT count(*) FROM llm_batch_requests r JOIN llm_batches b ON b.id = r.batch_id"
+                            + " WHERE r.job_id = ? AND b.state = 'in_progress'", cancelled) == 1);
+            // the cancel the API and console run
+            assertThat(caravan.db().update("UPDATE job_queue SET status = 'cancelled', completed_at = now()"
+                    + " WHERE id = ? AND status IN ('pending', 'processing', 'retrying', 'deferred')", cancelled)).isEqualTo(1);
+        } finally {
+            stub.hold = false;
+        }
+        assertThat(finished(kept).status()).isEqualTo("completed");
+        await().atMost(Duration.ofSeconds(30)).until(() -> caravan.db().count(
+                "SELECT count(*) FROM llm_batches b JOIN llm_batch_requests r ON r.batch_id = b.id"
+                        + " WHERE r.job_id = ? AND b.state = 'applied'", cancelled) == 1);
+        Outcome out = Outcome.read(caravan.db(), cancelled);
+        assertThat(out.status()).isEqualTo("cancelled");
+        assertThat(out.result().isNull()).isTrue();
+    }
+
+    @Test
+    @Order(5)
+    void aBatchWhoseGathererDiedIsGatheredAgain() {
+        stub.hold = true;
+        UUID id;
+        try {
+            id = job("gatherer-died");
+            await().atMost(Duration.ofSeconds(30)).until(() -> "deferred".equals(caravan.db().status(id))
+                    && caravan.db().count("SELECT count(*) FROM llm_batch_requests WHERE job_id = ?", id) == 1);
+        } finally {
+            stub.hold = false;
+        }
+        // a gatherer that died after taking the request, before the provider had the batch: its lease ran out
+        // (the worker's own gatherer may have been first: then the request is in a batch already, and taken back)
+        caravan.db().update("INSERT INTO llm_batches (id, provider, model, endpoint, created_by, followed_by, follow_until)"
+                + " VALUES ('00000000-0000-4000-8000-000000000034', 'openai', 'gpt-4o-mini', '/v1/chat/completions',"
+                + " 'dead-worker', 'dead-worker', now() - interval '1 second')");
+        int taken = caravan.db().update("UPDATE llm_batch_requests SET batch_id = '00000000-0000-4000-8000-000000000034'"
+                + " WHERE job_id = ? AND batch_id IS NULL", id);
+
+        assertThat(finished(id).status()).isEqualTo("completed");
+        if (taken == 1) {
+            assertThat(caravan.db().text("SELECT state FROM llm_batches WHERE id = '00000000-0000-4000-8000-000000000034'"))
+                    .isEqualTo("abandoned");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aBackfillOf50000JobsGoesInBatchesWithinTheProvidersLimitsNoneLostNoneTwice() {
+        caravan.db().update("INSERT INTO job_queue (job_type, job_lane, job_name, job_payload)"
+                + " SELECT 'ai_processing', 'ai_queue_simple', 'backfill ' || n,"
+                + " jsonb_build_object('ocr_text', 'backfill report ' || n, 'llm_batch', true) FROM generate_series(1, 50000) n");
+
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> caravan.db().count(
+                "SELECT count(*) FROM job_queue WHERE job_name LIKE 'backfill %' AND status = 'completed'") == 50_000);
+
+        Set<String> backfill = new HashSet<>(caravan.db().jdbc().queryForList(
+                "SELECT id::text FROM job_queue WHERE job_name LIKE 'backfill %'", String.class));
+        List<String> sent = stub.customIds().stream().filter(backfill::contains).toList();
+        assertThat(sent).hasSize(50_000);
+        assertThat(new HashSet<>(sent)).hasSize(50_000);
+        assertThat(stub.batches.values()).allSatisfy(b -> assertThat(b.lines.size()).isLessThanOrEqualTo(PROVIDER_MAX_REQUESTS));
+        assertThat(stub.batches.values()).noneMatch(b -> b.status.equals("failed"));
+        assertThat(caravan.db().count("SELECT count(*) FROM job_queue WHERE job_name LIKE 'backfill %'"
+                + " AND job_result->'output'->>'summary' LIKE '%backfill report%' AND retry_count = 0")).isEqualTo(50_000);
+    }
+}
