@@ -9,6 +9,10 @@
 #            answered at once); time against the ideal (jobs x mean latency / C), slot occupancy while
 #            jobs waited, calls in flight at the stub, peak resident memory and threads; with each JDK of
 #            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
+#   batch    the batch lane: BENCH_BATCH_JOBS (50,000) ai_processing jobs marked llm_batch, inserted at once,
+#            through the stub's Files and Batches APIs (each batch answered 2 s after it is created):
+#            seconds from insert to the last completion, batches and their largest, jobs completed,
+#            the worker's resident memory idle and at its peak, the ledger's cost against direct calls;
 #   tokens   a provider enforcing BENCH_TOKENS_TPM tokens per minute (default 40,000; the stub answers
 #            429 beyond it, over a sliding minute), two workers sharing OPENAI_TOKENS_PER_MINUTE,
 #            documents of mixed sizes for BENCH_TOKENS_SECONDS (300): share of the most the provider
@@ -58,7 +62,8 @@ CONCURRENCY=${BENCH_CONCURRENCY:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-20}
 MAX_WAIT=${BENCH_MAX_WAIT_SECONDS:-600}  # no phase waits longer than this
 SCALE=${BENCH_SCALE:-2 4}               # scale-out: the drain again with this many worker processes
-PHASES=${BENCH_PHASES:-noop versus fair tracing autoscale api console hostile io tokens gateway upload}
+PHASES=${BENCH_PHASES:-noop versus fair tracing autoscale api console hostile io batch tokens gateway upload}
+BATCH_JOBS=${BENCH_BATCH_JOBS:-50000}
 VERSUS_ROUNDS=${BENCH_VERSUS_ROUNDS:-3}
 FAIR_JOBS=${BENCH_FAIR_JOBS:-100000}
 TOKENS_TPM=${BENCH_TOKENS_TPM:-40000}
@@ -536,6 +541,37 @@ if has_phase io; then
     done
     kill "$stub_pid" 2>/dev/null
   done
+fi
+
+# 7a. the batch lane: a backfill through the provider's Files and Batches APIs
+if has_phase batch; then
+  start_stub --batch-seconds 2
+  start_job_worker "$work/batch.log" java WORKER_ID=batch WORKER_JOB_TYPES=ai_processing OPENAI_API_KEY=bench \
+      OPENAI_BASE_URL="http://127.0.0.1:$stub_port/v1" \
+      BATCH_INTERVAL_MS=1000 BATCH_GATHER_WAIT_SECONDS=5 BATCH_POLL_INTERVAL_SECONDS=1
+  w=$started
+  idle_mb=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$w/status")
+  reset_peak "$w"
+  t0=$(date +%s%N)
+  sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple', 'batch-lane',
+       jsonb_build_object('ocr_text', 'Lab report ' || i || '. Haemoglobin 13.5 g/dL, WBC 6.1.', 'llm_batch', true)
+       FROM generate_series(1, $BATCH_JOBS) i"
+  deadline=$(( $(date +%s) + MAX_WAIT ))
+  while [ "$(sql "SELECT count(*) FROM job_queue WHERE job_name = 'batch-lane' AND status IN ('pending', 'processing', 'deferred')")" -gt 0 ]; do
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "the batch lane's jobs did not finish in ${MAX_WAIT}s"; break; }
+    sleep 0.5
+  done
+  secs=$(python3 -c "print(round(($(date +%s%N) - $t0) / 1e9, 1))")
+  read -r batches lines largest <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["batches"], d["batch_lines"], d["batch_max_lines"])')"
+  sleep 2  # the ledger is written about once a second
+  read -r completed cost direct <<<"$(sql "SELECT count(*) FILTER (WHERE q.status = 'completed'), round(sum(s.cost), 6),
+        round(sum((s.input_tokens * 0.15 + s.output_tokens * 0.60) / 1e6), 6)
+        FROM job_queue q LEFT JOIN job_spend s ON s.job_id = q.id WHERE q.job_name = 'batch-lane'" | tr '|' ' ')"
+  rows="$rows
+| batch: $BATCH_JOBS jobs in the batch lane at once (each batch answered 2 s after its creation): seconds to the last completion; batches, lines sent, largest batch; jobs completed; resident MB idle / peak; cost in the ledger / at the direct price | $secs; $batches, $lines, $largest; $completed; $idle_mb / $(hwm_mb "$w"); $cost / $direct |"
+  stop_worker "$w"
+  sql "DELETE FROM job_queue WHERE job_name = 'batch-lane'"
+  kill "$stub_pid" 2>/dev/null
 fi
 
 # 7b. a token budget shared by two workers against a provider that enforces it

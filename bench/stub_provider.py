@@ -14,6 +14,11 @@ PDF -> XML gateway to load Caravan the way a slow real provider does, and counts
                               a call's tokens are its prompt (message text, 4 characters a token)
                               and 150 of answer; a call beyond the budget is answered 429 with
                               retry-after-ms; every answer has x-ratelimit-*-tokens headers
+  POST /v1/files              OpenAI's Files API (multipart, purpose "batch"): the file is kept in memory
+  POST /v1/batches            OpenAI's Batches API: a batch is in_progress for --batch-seconds (2), then
+  GET  /v1/batches/<id>       completed, each input line answered with a chat completion in its output
+  GET  /v1/files/<id>/content file ({"custom_id", "response": {"status_code": 200, "body"}}); /stats counts
+                              "batches" and "batch_lines" (and "batch_max_lines", the largest batch)
   POST /process               reads the multipart upload to its end, then answers well-formed XML
                               about as large as the upload (X-Stub-Xml-Bytes overrides the size)
   GET  /doc/<N>mb.pdf          a PDF-looking document of N MB (for file_url), streamed
@@ -29,7 +34,10 @@ import json
 import sys
 
 stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "delay_total": 0.0,
-         "tokens": 0, "refused": 0}
+         "tokens": 0, "refused": 0, "batches": 0, "batch_lines": 0, "batch_max_lines": 0}
+FILES = {}    # the Files API's files, by id
+BATCHES = {}  # the Batches API's batches, by id
+BATCH_SECONDS = 2.0
 TPM = None
 WINDOW = []  # (arrived, tokens) of the calls of the last minute
 ANSWER_TOKENS = 150
@@ -166,6 +174,51 @@ async def document(writer, mb):
         await writer.drain()
 
 
+def file_part(body, content_type):
+    """The content of the multipart part named "file"."""
+    boundary = b"--" + content_type.split("boundary=", 1)[1].split(";")[0].strip('"').encode()
+    part = body.index(b'name="file"')
+    start = body.index(b"\r\n\r\n", part) + 4
+    return body[start:body.index(b"\r\n" + boundary, start)]
+
+
+def batch_api(method, path, headers, body, now):
+    """OpenAI's Files and Batches APIs, enough for Caravan's batch lane: (status, answer)."""
+    if method == "POST" and path.endswith("/files"):
+        fid = "file-%d" % (len(FILES) + 1)
+        FILES[fid] = file_part(body, headers["content-type"])
+        return 200, {"id": fid, "object": "file", "bytes": len(FILES[fid]), "purpose": "batch"}
+    if method == "POST" and path.endswith("/batches"):
+        request = json.loads(body)
+        bid = "batch_%d" % (len(BATCHES) + 1)
+        lines = FILES[request["input_file_id"]].count(b"\n")
+        BATCHES[bid] = {"id": bid, "object": "batch", "endpoint": request["endpoint"], "input_file_id": request["input_file_id"],
+                        "completion_window": request["completion_window"], "status": "in_progress", "output_file_id": None,
+                        "error_file_id": None, "errors": None, "created": now,
+                        "request_counts": {"total": lines, "completed": 0, "failed": 0}}
+        stats["batches"] += 1
+        stats["batch_lines"] += lines
+        stats["batch_max_lines"] = max(stats["batch_max_lines"], lines)
+        return 200, BATCHES[bid]
+    if method == "GET" and "/batches/" in path:
+        b = BATCHES.get(path.rsplit("/", 1)[1])
+        if b is None:
+            return 404, {"error": {"message": "No batch found"}}
+        if b["status"] == "in_progress" and now - b["created"] >= BATCH_SECONDS:
+            out = []
+            for line in FILES[b["input_file_id"]].splitlines():
+                if line.strip():
+                    custom_id = json.loads(line)["custom_id"]
+                    out.append(b'{"custom_id": "%s", "response": {"status_code": 200, "body": %s}, "error": null}'
+                               % (custom_id.encode(), ANSWER))
+            fid = "file-%d" % (len(FILES) + 1)
+            FILES[fid] = b"\n".join(out) + b"\n"
+            b.update(status="completed", output_file_id=fid)
+            b["request_counts"]["completed"] = len(out)
+        return 200, b
+    return 404, {"error": {"message": "no such route"}}
+
+
 async def handle(reader, writer):
     try:
         while True:
@@ -179,6 +232,14 @@ async def handle(reader, writer):
             elif path == "/stats":
                 await drain_body(reader, headers)
                 respond(writer, 200, json.dumps(stats).encode())
+            elif "/files" in path or "/batches" in path:
+                body = await read_body(reader, headers)
+                if method == "GET" and path.endswith("/content"):
+                    content = FILES.get(path.split("/")[-2])
+                    respond(writer, 200 if content is not None else 404, content or b"", "application/jsonl")
+                else:
+                    status, answer = batch_api(method, path, headers, body, asyncio.get_running_loop().time())
+                    respond(writer, status, json.dumps(answer).encode())
             elif path == "/reset":
                 await drain_body(reader, headers)
                 stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0, delay_total=0.0, tokens=0, refused=0)
@@ -248,6 +309,8 @@ if __name__ == "__main__":
         i = args.index("--spread")
         SPREAD = (float(args[i + 1]), float(args[i + 2]))
     DRIP = "--drip" in args
+    if "--batch-seconds" in args:
+        BATCH_SECONDS = float(args[args.index("--batch-seconds") + 1])
     if "--tpm" in args:
         TPM = int(args[args.index("--tpm") + 1])
     if "--arrivals" in args:

@@ -27,6 +27,7 @@ public final class BatchFollower {
     private static final Logger LOG = LoggerFactory.getLogger("caravan.batch");
     private static final String FOLLOW = SqlResource.load("llm_batch_follow.sql");
     private static final String SEEN = SqlResource.load("llm_batch_seen.sql");
+    private static final String LIVE = SqlResource.load("llm_batch_live_jobs.sql");
 
     private final NamedParameterJdbcTemplate jdbc;
     private final Providers providers;
@@ -54,7 +55,15 @@ public final class BatchFollower {
             if (due.isEmpty()) {
                 return seen;
             }
-            follow(due.get(0));
+            Map<String, Object> row = due.get(0);
+            try {
+                follow(row);
+            } catch (RuntimeException e) {
+                // the provider or the database failed half-way: looked at again at the next poll (all of it is safe to repeat)
+                LOG.warn("batch {}: could not be followed, tried again in {} s: {}", row.get("id"), settings.pollInterval().toSeconds(),
+                        e.getMessage());
+                seen((UUID) row.get("id"), (String) row.get("state"), null, null, 0, 0, String.valueOf(e.getMessage()));
+            }
             seen++;
         }
         return seen;
@@ -86,9 +95,22 @@ public final class BatchFollower {
         }
         switch (b.status()) {
             case "completed", "expired", "cancelled", "failed" -> apply(batch, p, b);
+            case "validating", "in_progress", "finalizing" -> {
+                if (nobodyWaits(batch)) {
+                    // every job of the batch was cancelled: the provider's batch is cancelled too, and costs no more
+                    LOG.info("batch {}: every job of it was cancelled; cancelling {} at {}", batch, b.id(), p.name());
+                    b = api.cancel(p, b.id());
+                }
+                seen(batch, BatchEnd.state(b.status(), state), b.outputFileId(), b.errorFileId(), b.completed(), b.failed(), null);
+            }
             default -> seen(batch, BatchEnd.state(b.status(), state), b.outputFileId(), b.errorFileId(), b.completed(),
                     b.failed(), null);
         }
+    }
+
+    private boolean nobodyWaits(UUID batch) {
+        Long waiting = jdbc.queryForObject(LIVE, new MapSqlParameterSource("batchId", batch), Long.class);
+        return waiting != null && waiting == 0;
     }
 
     private void apply(UUID batch, Provider p, BatchApi.Batch b) {

@@ -126,7 +126,7 @@ public final class ConsolePages {
                     .append("</td></tr>");
         });
         if (byQueue.isEmpty()) {
-            t.append("<tr><td colspan=8>No jobs yet.</td></tr>");
+            t.append("<tr><td colspan=").append(STATUSES.size() + 3).append(">No jobs yet.</td></tr>");
         }
         t.append("</tbody></table>");
         t.append("<h2>The last hour</h2>").append(chart(hour));

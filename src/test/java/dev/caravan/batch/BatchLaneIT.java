@@ -191,6 +191,31 @@ class BatchLaneIT {
 
     @Test
     @Order(5)
+    void aBatchWhoseEveryJobWasCancelledIsCancelledAtTheProvider() {
+        stub.hold = true;
+        List<UUID> jobs = List.of(job("all-cancelled-1"), job("all-cancelled-2"));
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> caravan.db().count(
+                    "SELECT count(*) FROM llm_batch_requests r JOIN llm_batches b ON b.id = r.batch_id"
+                            + " WHERE r.job_id IN (?, ?) AND b.state = 'in_progress'", jobs.get(0), jobs.get(1)) == 2);
+            String providerBatch = caravan.db().text("SELECT b.provider_batch_id FROM llm_batch_requests r"
+                    + " JOIN llm_batches b ON b.id = r.batch_id WHERE r.job_id = ?", jobs.get(0));
+            for (UUID id : jobs) {
+                caravan.db().update("UPDATE job_queue SET status = 'cancelled', completed_at = now() WHERE id = ?", id);
+            }
+
+            // the provider is told (the stub holds every batch in progress, but not one being cancelled)
+            await().atMost(Duration.ofSeconds(30)).until(() -> "cancelled".equals(stub.batches.get(providerBatch).status));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "applied".equals(caravan.db().text(
+                    "SELECT state FROM llm_batches WHERE provider_batch_id = ?", providerBatch)));
+        } finally {
+            stub.hold = false;
+        }
+        assertThat(jobs).allMatch(id -> "cancelled".equals(caravan.db().status(id)));
+    }
+
+    @Test
+    @Order(6)
     void aBatchWhoseGathererDiedIsGatheredAgain() {
         stub.hold = true;
         UUID id;
@@ -217,7 +242,7 @@ class BatchLaneIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aBackfillOf50000JobsGoesInBatchesWithinTheProvidersLimitsNoneLostNoneTwice() {
         caravan.db().update("INSERT INTO job_queue (job_type, job_lane, job_name, job_payload)"
                 + " SELECT 'ai_processing', 'ai_queue_simple', 'backfill ' || n,"
