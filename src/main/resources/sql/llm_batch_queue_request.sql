@@ -14,6 +14,7 @@ ON CONFLICT (job_id) DO UPDATE
        answer        = NULL,
        answer_error  = NULL,
        answered_at   = NULL,
+       taken_at      = NULL,
        created_at    = now()
  WHERE llm_batch_requests.batch_id IS NULL
     OR llm_batch_requests.answered_at IS NOT NULL

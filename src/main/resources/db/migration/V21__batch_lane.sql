@@ -57,6 +57,10 @@ CREATE TABLE llm_batch_requests (
     answer        text,
     answer_error  jsonb,
     answered_at   timestamptz,
+    -- when a run of the job took the answer: kept until that run's failure is written (job-fail), so a
+    -- run that never ended (its worker killed, or stopped) leaves it for the next run instead of
+    -- sending the request again
+    taken_at      timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 

@@ -107,6 +107,28 @@ public final class BatchApi implements AutoCloseable {
         return Batch.of(call(p, post));
     }
 
+    /**
+     * The provider's batch created for this batch of Caravan's (its metadata's caravan_batch_id), among the
+     * most recent ones (a few pages of GET /batches, newest first), or null: how a batch whose gatherer
+     * died between creating it and writing its id down is found again.
+     */
+    public Batch find(Provider p, String caravanBatchId) {
+        String after = null;
+        for (int page = 0; page < 5; page++) {
+            JsonNode list = call(p, new HttpGet(url(p, "/batches?limit=100" + (after == null ? "" : "&after=" + after))));
+            for (JsonNode b : list.path("data")) {
+                if (caravanBatchId.equals(b.path("metadata").path("caravan_batch_id").asText(null))) {
+                    return Batch.of(b);
+                }
+                after = b.path("id").asText(null);
+            }
+            if (!list.path("has_more").asBoolean(false) || after == null) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     public Batch get(Provider p, String batchId) {
         return Batch.of(call(p, new HttpGet(url(p, "/batches/" + batchId))));
     }

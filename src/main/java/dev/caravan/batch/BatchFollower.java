@@ -28,6 +28,7 @@ public final class BatchFollower {
     private static final String FOLLOW = SqlResource.load("llm_batch_follow.sql");
     private static final String SEEN = SqlResource.load("llm_batch_seen.sql");
     private static final String LIVE = SqlResource.load("llm_batch_live_jobs.sql");
+    private static final String CREATED = SqlResource.load("llm_batch_created.sql");
 
     private final NamedParameterJdbcTemplate jdbc;
     private final Providers providers;
@@ -72,12 +73,21 @@ public final class BatchFollower {
     private void follow(Map<String, Object> row) {
         UUID batch = (UUID) row.get("id");
         String state = (String) row.get("state");
+        Provider p = providers.get((String) row.get("provider"));
         if ("gathering".equals(state)) {
-            LOG.warn("batch {}: its gatherer stopped before the provider had it; its requests wait for the next", batch);
-            end.abandon(batch, "its gatherer stopped before the provider had it");
+            // its gatherer stopped: did the provider get the batch before? then it is followed as any other
+            BatchApi.Batch created = api.find(p, batch.toString());
+            if (created == null) {
+                LOG.warn("batch {}: its gatherer stopped before the provider had it; its requests wait for the next", batch);
+                end.abandon(batch, "its gatherer stopped before the provider had it");
+                return;
+            }
+            LOG.info("batch {}: its gatherer stopped after {} created it as {}; followed from here", batch, p.name(), created.id());
+            jdbc.update(CREATED, new MapSqlParameterSource("batchId", batch).addValue("providerBatchId", created.id())
+                    .addValue("inputFileId", created.inputFileId()).addValue("state", BatchEnd.state(created.status(), "validating"))
+                    .addValue("pollSeconds", 0).addValue("workerId", workerId));
             return;
         }
-        Provider p = providers.get((String) row.get("provider"));
         BatchApi.Batch b;
         try {
             b = api.get(p, (String) row.get("provider_batch_id"));

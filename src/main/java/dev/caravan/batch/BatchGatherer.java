@@ -114,9 +114,16 @@ public final class BatchGatherer {
             int lines = write(batch, endpoint, file);
             String fileId = api.upload(p, file, "caravan-" + batch + ".jsonl");
             BatchApi.Batch created = api.create(p, fileId, endpoint, settings.window(), batch.toString());
-            jdbc.update(CREATED, new MapSqlParameterSource("batchId", batch).addValue("providerBatchId", created.id())
+            int held = jdbc.update(CREATED, new MapSqlParameterSource("batchId", batch).addValue("providerBatchId", created.id())
                     .addValue("inputFileId", fileId).addValue("state", BatchEnd.state(created.status(), "validating"))
-                    .addValue("pollSeconds", settings.pollInterval().toMillis() / 1000.0));
+                    .addValue("pollSeconds", settings.pollInterval().toMillis() / 1000.0).addValue("workerId", workerId));
+            if (held == 0) {
+                // slower than the lease: another worker gave its requests to a new batch; this one would cost for nothing
+                LOG.warn("batch {}: sent after its lease ran out and its requests went to another batch; cancelling {}", batch,
+                        created.id());
+                api.cancel(p, created.id());
+                return false;
+            }
             LOG.info("batch {} sent to {} as {}: {} requests", batch, provider, created.id(), lines);
             return true;
         } catch (JobFailureException f) {

@@ -29,8 +29,9 @@ import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /**
  * A job's side of the batch lane (bean {@code llmBatches}, route llm-batch-call): the answer its request
- * got from a batch, taken once and set on the message as a direct call's answer would be (body and HTTP
- * status), or else the request kept for the next batch and the run ended, the job deferred.
+ * got from a batch, set on the message as a direct call's answer would be (body and HTTP status), or else
+ * the request kept for the next batch and the run ended, the job deferred. An answer a run took stays
+ * until that run's failure is written (job-fail), so a worker killed mid-run costs no second request.
  */
 public final class BatchLane {
 
@@ -42,13 +43,17 @@ public final class BatchLane {
     private final Providers providers;
     private final SpendLedger spend;
     private final BigDecimal priceFactor;
+    private final Runnable queued;
     private final ObjectMapper json = Json.mapper();
 
-    public BatchLane(NamedParameterJdbcTemplate jdbc, Providers providers, SpendLedger spend, BigDecimal priceFactor) {
+    /** @param queued told when a request joins the lane (this worker's next round then looks at it) */
+    public BatchLane(NamedParameterJdbcTemplate jdbc, Providers providers, SpendLedger spend, BigDecimal priceFactor,
+                     Runnable queued) {
         this.jdbc = jdbc;
         this.providers = providers;
         this.spend = spend;
         this.priceFactor = priceFactor;
+        this.queued = queued;
     }
 
     /**
@@ -88,6 +93,7 @@ public final class BatchLane {
                 .addValue("endpoint", BatchApi.endpoint(p))
                 .addValue("body", body)
                 .addValue("bytes", body.getBytes(StandardCharsets.UTF_8).length));
+        queued.run();
         throw new JobFailureException(FailureCodes.BATCH_QUEUED, FailureKind.BATCHED,
                 "the request waits for " + provider + "'s next batch (" + plan.request().model() + ")", provider, null, null, null);
     }

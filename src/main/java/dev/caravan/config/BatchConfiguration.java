@@ -11,6 +11,7 @@ import dev.caravan.batch.BatchFollower;
 import dev.caravan.batch.BatchGatherer;
 import dev.caravan.batch.BatchGauges;
 import dev.caravan.batch.BatchLane;
+import dev.caravan.batch.BatchRounds;
 import dev.caravan.batch.BatchSettings;
 import dev.caravan.provider.Providers;
 import dev.caravan.provider.SpendLedger;
@@ -26,7 +27,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import static dev.caravan.config.CaravanConfiguration.integer;
 import static dev.caravan.config.CaravanConfiguration.text;
 
-/** The batch lane's beans (caravan.batch.*): llmBatches for route llm-batch-call, the gatherer and follower for llm-batches. */
+/** The batch lane's beans (caravan.batch.*): llmBatches for route llm-batch-call, batchRounds (following, gathering) for llm-batches. */
 final class BatchConfiguration {
 
     private BatchConfiguration() {
@@ -56,10 +57,11 @@ final class BatchConfiguration {
             }
         }, true);
         BatchEnd end = new BatchEnd(jdbc);
-        registry.bind("llmBatches", new BatchLane(jdbc, providers, spend, settings.priceFactor()));
-        registry.bind("batchGatherer", new BatchGatherer(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)),
-                providers, api, settings, end, workerId));
-        registry.bind("batchFollower", new BatchFollower(jdbc, providers, api, settings, end, workerId));
+        BatchRounds rounds = new BatchRounds(jdbc, new BatchFollower(jdbc, providers, api, settings, end, workerId),
+                new BatchGatherer(jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)), providers, api,
+                        settings, end, workerId));
+        registry.bind("batchRounds", rounds);
+        registry.bind("llmBatches", new BatchLane(jdbc, providers, spend, settings.priceFactor(), rounds::wake));
         BatchGauges gauges = new BatchGauges(jdbc);
         context.addStartupListener((started, alreadyStarted) -> {
             MeterRegistry meters = started.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);

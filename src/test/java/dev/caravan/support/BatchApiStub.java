@@ -39,6 +39,7 @@ public final class BatchApiStub implements AutoCloseable {
         public final String inputFileId;
         public final List<JsonNode> lines;
         public volatile String status = "validating";
+        volatile String caravanBatchId;
         volatile String outputFileId;
         volatile String errorFileId;
         volatile String errors;
@@ -107,6 +108,8 @@ public final class BatchApiStub implements AutoCloseable {
                 Batch b = batches.get(path.split("/")[3]);
                 b.status = "cancelling";
                 send(http, 200, describe(b));
+            } else if (method.equals("GET") && path.equals("/v1/batches")) {
+                send(http, 200, list());
             } else if (method.equals("GET") && path.startsWith("/v1/batches/")) {
                 Batch b = batches.get(path.substring("/v1/batches/".length()));
                 if (b == null) {
@@ -140,6 +143,7 @@ public final class BatchApiStub implements AutoCloseable {
             }
         }
         Batch b = new Batch("batch_" + ids.incrementAndGet(), fileId, lines);
+        b.caravanBatchId = request.path("metadata").path("caravan_batch_id").asText(null);
         String endpoint = request.path("endpoint").asText();
         long models = lines.stream().map(l -> l.path("body").path("model").asText()).distinct().count();
         if (lines.size() > maxRequests || file.length > maxBytes || models > 1
@@ -150,6 +154,34 @@ public final class BatchApiStub implements AutoCloseable {
         }
         batches.put(b.id, b);
         return describe(b);
+    }
+
+    /**
+     * A batch created as Caravan would have created it (its input lines, its metadata) by a worker that died
+     * before writing its id down.
+     */
+    public String createdFor(String caravanBatchId, List<JsonNode> lines) {
+        String fileId = "file-" + ids.incrementAndGet();
+        Batch b = new Batch("batch_" + ids.incrementAndGet(), fileId, lines);
+        b.caravanBatchId = caravanBatchId;
+        batches.put(b.id, b);
+        return b.id;
+    }
+
+    /** GET /v1/batches: every batch, newest first, in one page. */
+    private String list() throws IOException {
+        ObjectNode page = JSON.createObjectNode().put("object", "list").put("has_more", false);
+        var data = page.putArray("data");
+        batches.values().stream()
+                .sorted((x, y) -> Integer.compare(Integer.parseInt(y.id.substring(6)), Integer.parseInt(x.id.substring(6))))
+                .forEach(b -> {
+                    try {
+                        data.add(JSON.readTree(describe(b)));
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        return JSON.writeValueAsString(page);
     }
 
     private synchronized void advance(Batch b) throws IOException {
@@ -246,6 +278,9 @@ public final class BatchApiStub implements AutoCloseable {
             n.putObject("errors").putArray("data").addObject().put("code", "invalid_file").put("message", b.errors);
         } else {
             n.putNull("errors");
+        }
+        if (b.caravanBatchId != null) {
+            n.putObject("metadata").put("caravan_batch_id", b.caravanBatchId);
         }
         n.putObject("request_counts").put("total", b.lines.size()).put("completed", b.completed).put("failed", b.failed);
         return JSON.writeValueAsString(n);
