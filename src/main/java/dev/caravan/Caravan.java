@@ -1,7 +1,7 @@
 package dev.caravan;
 
 import dev.caravan.config.CaravanBootstrap;
-import dev.caravan.config.StartupFailure;
+import dev.caravan.infra.StartupFailure;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.postgresql.util.PSQLException;

@@ -18,8 +18,8 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.Json;
+import dev.caravan.infra.SqlResource;
 import jakarta.activation.DataHandler;
 import org.apache.camel.Exchange;
 import org.apache.camel.attachment.AttachmentMessage;

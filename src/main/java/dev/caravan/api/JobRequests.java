@@ -32,7 +32,7 @@ public final class JobRequests {
 
     public JobRequests(int maxBodyBytes, int maxBatchBytes, int maxBatchJobs) {
         this.maxBodyBytes = maxBodyBytes;
-        this.json = dev.caravan.config.Json.mapper().copy();
+        this.json = dev.caravan.infra.Json.mapper().copy();
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
         // one JSON document: "{...} xyz" is refused, not read as "{...}"
         json.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

@@ -10,7 +10,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.job.JobFailureException;
 import dev.caravan.provider.Provider;
 import dev.caravan.provider.ProviderErrors;

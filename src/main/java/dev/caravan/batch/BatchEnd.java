@@ -14,8 +14,8 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.Json;
+import dev.caravan.infra.SqlResource;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.slf4j.Logger;

@@ -2,7 +2,7 @@ package dev.caravan.batch;
 
 import java.util.Map;
 
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;

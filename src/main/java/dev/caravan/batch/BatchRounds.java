@@ -3,7 +3,7 @@ package dev.caravan.batch;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 

@@ -1,5 +1,6 @@
 package dev.caravan.config;
 
+import dev.caravan.infra.StartupFailure;
 import java.math.BigDecimal;
 import java.time.Duration;
 

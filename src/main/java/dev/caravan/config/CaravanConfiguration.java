@@ -1,5 +1,12 @@
 package dev.caravan.config;
 
+import dev.caravan.infra.NamedParameters;
+import dev.caravan.infra.StartupFailure;
+import dev.caravan.infra.Database;
+import dev.caravan.infra.DatabaseSettings;
+import dev.caravan.infra.JdbcTarget;
+import dev.caravan.infra.Pooler;
+import dev.caravan.job.WorkerSettings;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,13 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import dev.caravan.api.ApiAuth;
-import dev.caravan.api.ApiResponses;
-import dev.caravan.api.BodyBudget;
-import dev.caravan.api.RequestGate;
-import dev.caravan.api.UsageReports;
-import dev.caravan.api.DocumentUploads;
-import dev.caravan.api.JobRequests;
 import dev.caravan.control.WorkerControl;
 import dev.caravan.health.DatabaseHealthCheck;
 import dev.caravan.http.HardenedVertx;
@@ -47,8 +47,10 @@ import org.apache.camel.spi.Registry;
 import org.slf4j.LoggerFactory;
 
 /**
- * Binds what the routes use: the DataSource (external or embedded PostgreSQL, migrated by Flyway),
- * the worker's identity and settings, the in-flight registry and the beans of the queue core.
+ * The composition root: binds what the routes use, area by area. Here the database (external or embedded
+ * PostgreSQL, migrated by Flyway), the worker's identity and settings and the queue core's beans; the
+ * providers (ProviderConfiguration), the batch lane (BatchConfiguration) and what faces the network
+ * (ApiConfiguration) in their own classes.
  */
 public final class CaravanConfiguration implements CamelConfiguration {
 
@@ -170,31 +172,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobResults", new JobResults());
         registry.bind("freshRedelivery", new FreshRedelivery());
         registry.bind("reasons", new dev.caravan.job.Reasons());
-        ApiAuth apiAuth = apiAuth(props);
-        registry.bind("apiAuth", apiAuth);
-        registry.bind("requestGate", new RequestGate(apiAuth, bodyBudget(props),
-                integer(props, "caravan.api.max-body-bytes"), integer(props, "caravan.api.batch.max-body-bytes"),
-                Long.parseLong(text(props, "camel.server.max-body-size"))));
-        registry.bind("managementGuard", new dev.caravan.health.ManagementGuard(list(text(props, "caravan.management.keys"))));
-        JobRequests jobRequests = new JobRequests(integer(props, "caravan.api.max-body-bytes"),
-                integer(props, "caravan.api.batch.max-body-bytes"), integer(props, "caravan.api.batch.max-jobs"));
-        registry.bind("jobRequests", jobRequests);
-        registry.bind("readJobSubmission", jobRequests.submissionReader(traces));
-        registry.bind("readJobBatch", jobRequests.batchReader(traces));
-        registry.bind("readJobRetry", jobRequests.retryReader());
-        ApiResponses apiResponses = new ApiResponses();
-        registry.bind("apiResponses", apiResponses);
-        registry.bind("usageReports", new UsageReports());
-        registry.bind("answerHeaders", apiResponses.answerHeaders());
-        registry.bind("consoleAuth", new dev.caravan.console.ConsoleAuth(list(text(props, "caravan.api.keys")),
-                Duration.ofHours(12), java.time.Clock.systemUTC(), new dev.caravan.console.SqlEndedSessions(database.dataSource()),
-                new dev.caravan.console.LoginThrottle(integer(props, "caravan.console.max-failed-logins"),
-                        Duration.ofMinutes(5), java.time.Clock.systemUTC())));
-        registry.bind("consolePages", new dev.caravan.console.ConsolePages());
-        registry.bind("documentUploads", new DocumentUploads(database.dataSource(), Path.of(text(props, "caravan.storage.root")),
-                Long.parseLong(text(props, "caravan.api.upload.max-file-bytes")),
-                integer(props, "caravan.api.upload.max-files"),
-                java.util.Set.copyOf(list(text(props, "caravan.api.upload.allowed-types"))), traces));
+        ApiConfiguration.bind(context, props, database.dataSource(), traces);
         registry.bind("auditCleanup", new AuditCleanup(database.dataSource(),
                 Double.parseDouble(text(props, "caravan.cleanup.retention-days")),
                 integer(props, "caravan.cleanup.batch-size"),
@@ -233,37 +211,6 @@ public final class CaravanConfiguration implements CamelConfiguration {
             default -> throw new StartupFailure("DATABASE_DIRECT_PROXY must be none or session (a proxy that keeps each"
                     + " connection on one server, such as HAProxy), was '" + value + "'");
         };
-    }
-
-    /**
-     * The API's keys. With none, the API may only listen on loopback: anything else would put an open
-     * door to the queue on the network, so start-up stops and says why.
-     */
-    private static ApiAuth apiAuth(PropertiesComponent props) {
-        List<String> keys = list(text(props, "caravan.api.keys"));
-        if (keys.isEmpty() && bool(props, "camel.server.enabled")) {
-            String host = text(props, "camel.server.host");
-            boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
-            if (!loopback) {
-                throw new StartupFailure("The HTTP API would listen on " + host + " with no API key: set CARAVAN_API_KEY"
-                        + " (clients then send 'Authorization: Bearer <key>'), or API_HOST=127.0.0.1 to keep it local");
-            }
-            LoggerFactory.getLogger(CaravanConfiguration.class).warn("The HTTP API on {}:{} accepts local calls without a key;"
-                    + " set CARAVAN_API_KEY to require one", host, text(props, "camel.server.port"));
-        }
-        return new ApiAuth(keys);
-    }
-
-    /**
-     * The request bodies the API may hold at once: API_BODY_MEMORY_BYTES, or by default an eighth of the heap
-     * (16 MB of the shipped 128 MB: four batches of the largest size at once), never less than one batch.
-     */
-    private static BodyBudget bodyBudget(PropertiesComponent props) {
-        long configured = Long.parseLong(text(props, "caravan.api.body-memory-bytes"));
-        long batch = integer(props, "caravan.api.batch.max-body-bytes");
-        long single = integer(props, "caravan.api.max-body-bytes");
-        long bytes = configured > 0 ? configured : Runtime.getRuntime().maxMemory() / 8;
-        return new BodyBudget(Math.max(bytes, Math.max(batch, single)));
     }
 
     private static JobThreads.Mode threadsMode(String value) {

@@ -1,5 +1,6 @@
 package dev.caravan.config;
 
+import dev.caravan.infra.StartupFailure;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.caravan.config;
 
+import dev.caravan.infra.StartupFailure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -13,7 +13,7 @@ import java.util.function.Function;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.api.ApiException;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.job.JobStatus;
 
 /**

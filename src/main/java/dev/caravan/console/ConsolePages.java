@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.caravan.api.ApiException;
 import dev.caravan.api.UsageReports;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.job.JobStatus;
 import org.apache.camel.Exchange;
 

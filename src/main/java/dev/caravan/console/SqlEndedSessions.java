@@ -6,7 +6,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 /** Ended console sessions in PostgreSQL (console_ended_sessions), so that every worker refuses them. */

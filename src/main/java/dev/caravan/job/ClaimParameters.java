@@ -4,8 +4,8 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.caravan.config.NamedParameters;
-import dev.caravan.config.WorkerSettings;
+import dev.caravan.infra.NamedParameters;
+import dev.caravan.job.WorkerSettings;
 import org.apache.camel.Exchange;
 
 /**

@@ -19,8 +19,8 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.Json;
+import dev.caravan.infra.SqlResource;
 import dev.caravan.trace.JobTraces;
 import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncCallback;

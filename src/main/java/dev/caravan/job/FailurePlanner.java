@@ -8,7 +8,7 @@ import java.util.function.DoubleSupplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 
 /**
  * Turns a failed attempt into its write-back: the classified failure decides retry, snooze or

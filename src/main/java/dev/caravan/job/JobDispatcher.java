@@ -8,7 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.trace.JobTraces;

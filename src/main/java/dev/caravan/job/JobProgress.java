@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.ExchangeNames;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import org.apache.camel.Exchange;
 
 /**

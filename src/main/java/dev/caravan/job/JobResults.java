@@ -7,7 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 
 import static dev.caravan.ExchangeNames.OUTPUT_FILES;
 import static dev.caravan.ExchangeNames.OUTPUT_FILE_PATHS;

@@ -2,8 +2,8 @@ package dev.caravan.job;
 
 import javax.sql.DataSource;
 
-import dev.caravan.config.SqlResource;
-import dev.caravan.config.WorkerSettings;
+import dev.caravan.infra.SqlResource;
+import dev.caravan.job.WorkerSettings;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 

@@ -5,7 +5,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import dev.caravan.job.InvalidJobPayloadException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;

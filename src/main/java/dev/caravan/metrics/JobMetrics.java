@@ -9,7 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
-import dev.caravan.config.WorkerSettings;
+import dev.caravan.job.WorkerSettings;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.JobRow;
 import dev.caravan.job.RunOutcome;

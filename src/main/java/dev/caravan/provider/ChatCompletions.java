@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;

@@ -10,7 +10,7 @@ import java.util.Base64;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.enrich.Document;
 import java.nio.ByteBuffer;
 

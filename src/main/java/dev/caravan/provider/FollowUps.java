@@ -7,7 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.api.JobSubmission;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.JobRow;
 

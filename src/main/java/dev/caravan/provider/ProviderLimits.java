@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.caravan.ExchangeNames;
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;

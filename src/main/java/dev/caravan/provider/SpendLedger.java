@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
-import dev.caravan.config.SqlResource;
+import dev.caravan.infra.SqlResource;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import org.slf4j.Logger;

@@ -9,7 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 

@@ -24,9 +24,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.caravan.config.Json;
-import dev.caravan.config.SqlResource;
-import dev.caravan.config.StartupFailure;
+import dev.caravan.infra.Json;
+import dev.caravan.infra.SqlResource;
+import dev.caravan.infra.StartupFailure;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;

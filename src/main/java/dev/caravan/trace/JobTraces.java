@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.config.Json;
+import dev.caravan.infra.Json;
 import dev.caravan.job.JobRow;
 import dev.caravan.job.RunOutcome;
 import io.opentelemetry.api.common.AttributeKey;

@@ -79,7 +79,7 @@ public final class Tracing {
             sdk = sdk(workerId);
         } catch (io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException e) {
             // an unknown exporter or sampler, a malformed endpoint: said in one line, as other settings are
-            throw new dev.caravan.config.StartupFailure("OpenTelemetry's settings (OTEL_*) are wrong: " + e.getMessage());
+            throw new dev.caravan.infra.StartupFailure("OpenTelemetry's settings (OTEL_*) are wrong: " + e.getMessage());
         }
         // Camel's tracer finds the SDK in the registry (not through GlobalOpenTelemetry, so that one JVM
         // may hold more than one Caravan, as the tests do)

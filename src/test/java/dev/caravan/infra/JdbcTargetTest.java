@@ -1,4 +1,4 @@
-package dev.caravan.config;
+package dev.caravan.infra;
 
 import org.junit.jupiter.api.Test;
 

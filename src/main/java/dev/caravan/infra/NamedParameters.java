@@ -1,4 +1,4 @@
-package dev.caravan.config;
+package dev.caravan.infra;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;

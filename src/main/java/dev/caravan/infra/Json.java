@@ -1,4 +1,4 @@
-package dev.caravan.config;
+package dev.caravan.infra;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;

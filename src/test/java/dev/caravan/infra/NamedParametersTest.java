@@ -1,4 +1,4 @@
-package dev.caravan.config;
+package dev.caravan.infra;
 
 import java.sql.SQLException;
 import java.util.ArrayList;

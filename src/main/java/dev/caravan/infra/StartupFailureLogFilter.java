@@ -1,4 +1,4 @@
-package dev.caravan.config;
+package dev.caravan.infra;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
