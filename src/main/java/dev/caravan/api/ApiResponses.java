@@ -208,6 +208,10 @@ public final class ApiResponses {
             view.put(time, t instanceof Timestamp ts ? ts.toInstant().toString() : null);
         }
         view.put("duration_seconds", row.get("duration_seconds"));
+        if (row.get("llm_batch") != null) {
+            // the batch lane: where the job's request stands (waiting to be gathered, or in which batch)
+            view.put("llm_batch", parse((String) row.get("llm_batch")));
+        }
         return view;
     }
 

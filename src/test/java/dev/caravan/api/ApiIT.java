@@ -193,6 +193,29 @@ class ApiIT {
     }
 
     @Test
+    void aJobOfTheBatchLaneSaysWhereItsRequestStandsAndIsCancelled() throws Exception {
+        // a job waiting in an open batch of the batch lane, as BatchLaneIT's workers leave it
+        UUID id = db.insert("test_noop", null, "{\"order\": 34}", "status = 'deferred'");
+        db.update("INSERT INTO llm_batches (id, provider, model, endpoint, state, provider_batch_id, created_by)"
+                + " VALUES ('00000000-0000-4000-8000-0000000000a1', 'openai', 'gpt-4o-mini', '/v1/chat/completions',"
+                + " 'in_progress', 'batch_api_1', 'w1')");
+        db.update("INSERT INTO llm_batch_requests (job_id, provider, model, endpoint, body, bytes, batch_id)"
+                + " VALUES (?, 'openai', 'gpt-4o-mini', '/v1/chat/completions', '{}', 2, '00000000-0000-4000-8000-0000000000a1')", id);
+
+        JsonNode job = json(get("/api/jobs/" + id));
+
+        assertThat(job.path("status").asText()).isEqualTo("deferred");
+        assertThat(job.path("llm_batch").path("batch_id").asText()).isEqualTo("00000000-0000-4000-8000-0000000000a1");
+        assertThat(job.path("llm_batch").path("provider_batch_id").asText()).isEqualTo("batch_api_1");
+        assertThat(job.path("llm_batch").path("state").asText()).isEqualTo("in_progress");
+        assertThat(job.path("llm_batch").path("answered").asBoolean()).isFalse();
+        assertThat(post("/api/jobs/" + id + "/cancel", null).statusCode()).isEqualTo(200);
+        assertThat(db.status(id)).isEqualTo("cancelled");
+        // a job outside the lane says nothing of it
+        assertThat(json(get("/api/jobs/" + submit("{\"type\": \"test_noop\", \"payload\": {}}"))).has("llm_batch")).isFalse();
+    }
+
+    @Test
     void hostileStringsAreStoredLiterally() throws Exception {
         String name = "x'); DROP TABLE job_queue; --";
         UUID id = submit("{\"type\": \"test_noop\", \"name\": " + JSON.writeValueAsString(name)
