@@ -36,6 +36,8 @@ import dev.caravan.provider.ProviderLimits;
 import dev.caravan.provider.ProviderMeters;
 import dev.caravan.provider.ProviderRequests;
 import dev.caravan.provider.Providers;
+import dev.caravan.provider.Budget;
+import dev.caravan.provider.Price;
 import dev.caravan.provider.SpendLedger;
 import dev.caravan.provider.Webhooks;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -127,20 +129,20 @@ final class ProviderConfiguration {
                 models.put(p.name(), languageModel(props, p, context));
             }
         }
-        Map<String, Map<String, SpendLedger.Price>> prices = new LinkedHashMap<>();
+        Map<String, Map<String, Price>> prices = new LinkedHashMap<>();
         for (Provider p : all) {
             if (p.protocol().llm()) {
                 String at = setting(props, p.name(), p.protocol(), "prices");
                 try {
-                    prices.put(p.name(), SpendLedger.prices(text(props, at)));
+                    prices.put(p.name(), Price.parse(text(props, at)));
                 } catch (IllegalArgumentException e) {
                     throw new StartupFailure(at + ": " + e.getMessage());
                 }
             }
         }
-        List<SpendLedger.Budget> budgets;
+        List<Budget> budgets;
         try {
-            budgets = SpendLedger.budgets(text(props, "caravan.budgets"), providers.all().stream().map(Provider::name)
+            budgets = Budget.parse(text(props, "caravan.budgets"), providers.all().stream().map(Provider::name)
                     .collect(java.util.stream.Collectors.toSet()));
         } catch (IllegalArgumentException e) {
             throw new StartupFailure("caravan.budgets (CARAVAN_BUDGETS): " + e.getMessage());

@@ -1,12 +1,10 @@
 package dev.caravan.provider;
 
 import java.math.BigDecimal;
-import java.math.MathContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,73 +39,20 @@ public final class SpendLedger implements org.apache.camel.Service {
     private static final Logger LOG = LoggerFactory.getLogger("caravan.provider");
     private static final String RECORD = SqlResource.load("record_spend.sql");
     private static final String SPENT = SqlResource.load("budget_spent.sql");
-    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
     private static final Duration LONGEST_SNOOZE = Duration.ofHours(1);
-
-    /** Prices per million tokens, in the prices' currency (USD for the providers' published ones). */
-    public record Price(BigDecimal input, BigDecimal output) {
-        BigDecimal of(long inputTokens, long outputTokens) {
-            return input.multiply(BigDecimal.valueOf(inputTokens)).add(output.multiply(BigDecimal.valueOf(outputTokens)))
-                    .divide(MILLION, MathContext.DECIMAL64);
-        }
-    }
-
-    /** A money budget: a provider's or a job type's spending per day or month. */
-    public record Budget(String scope, boolean provider, boolean monthly, BigDecimal amount) {
-        String name() {
-            return scope + ":" + (monthly ? "monthly" : "daily");
-        }
-
-        LocalDate since(LocalDate today) {
-            return monthly ? today.withDayOfMonth(1) : today;
-        }
-
-        Instant nextPeriod(LocalDate today) {
-            return (monthly ? today.withDayOfMonth(1).plusMonths(1) : today.plusDays(1)).atStartOfDay(ZoneOffset.UTC).toInstant();
-        }
-    }
-
-    /** A budget's state at its last check, for /health and the console. */
-    public record BudgetState(Budget budget, BigDecimal spent, boolean exhausted, Instant checkedAt) {
-    }
 
     private final Providers providers;
     private final ProviderMeters meters;
     private final Map<String, Map<String, Price>> prices;
     private final List<Budget> budgets;
     private final NamedParameterJdbcTemplate jdbc;
-    private final Map<String, BudgetState> states = new ConcurrentHashMap<>();
+    private final Map<String, Budget.State> states = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     /** Spend not written yet: per (day, job type, provider, model), and per job. */
-    private Map<List<Object>, Sum> daily = new LinkedHashMap<>();
-    private Map<UUID, JobSum> jobs = new LinkedHashMap<>();
+    private Map<List<Object>, SpendSum> daily = new LinkedHashMap<>();
+    private Map<UUID, SpendSum.OfJob> jobs = new LinkedHashMap<>();
     private final java.util.concurrent.ScheduledExecutorService flusher;
     private volatile boolean failing;
-
-    /** Calls, tokens and cost summed. */
-    private static class Sum {
-        long calls;
-        long input;
-        long output;
-        BigDecimal cost = BigDecimal.ZERO;
-
-        void add(long c, long in, long out, BigDecimal money) {
-            calls += c;
-            input += in;
-            output += out;
-            cost = cost.add(money);
-        }
-    }
-
-    private static final class JobSum extends Sum {
-        final LocalDate day;
-        final java.util.Set<String> providers = new java.util.LinkedHashSet<>();
-        final java.util.Set<String> models = new java.util.LinkedHashSet<>();
-
-        JobSum(LocalDate day) {
-            this.day = day;
-        }
-    }
 
     /** @param flusher runs the writes, about once a second once {@link #start} is called */
     public SpendLedger(Providers providers, ProviderMeters meters, Map<String, Map<String, Price>> prices, List<Budget> budgets,
@@ -120,60 +65,6 @@ public final class SpendLedger implements org.apache.camel.Service {
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         // the series of every priced model exist, at zero, from the start
         prices.forEach((provider, list) -> list.keySet().forEach(model -> meters.spent(provider, model, 0, 0, 0)));
-    }
-
-    /** "gpt-4o-mini=0.15/0.60, gpt-4o=2.50/10" (per million input/output tokens). */
-    public static Map<String, Price> prices(String setting) {
-        Map<String, Price> out = new LinkedHashMap<>();
-        if (setting == null || setting.isBlank()) {
-            return out;
-        }
-        for (String entry : setting.split(",")) {
-            if (entry.isBlank()) {
-                continue;
-            }
-            int eq = entry.indexOf('=');
-            int slash = entry.indexOf('/', eq + 1);
-            if (eq <= 0 || slash < 0) {
-                throw new IllegalArgumentException("'" + entry.trim() + "' is not model=input/output (prices per million tokens)");
-            }
-            try {
-                out.put(entry.substring(0, eq).trim(), new Price(new BigDecimal(entry.substring(eq + 1, slash).trim()),
-                        new BigDecimal(entry.substring(slash + 1).trim())));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + entry.trim() + "': the prices are not numbers");
-            }
-        }
-        return out;
-    }
-
-    /** "openai:daily=50, ai_processing:monthly=1000"; a scope is a provider when one has that name, else a job type. */
-    public static List<Budget> budgets(String setting, java.util.Set<String> providerNames) {
-        List<Budget> out = new ArrayList<>();
-        if (setting == null || setting.isBlank()) {
-            return out;
-        }
-        for (String entry : setting.split(",")) {
-            if (entry.isBlank()) {
-                continue;
-            }
-            String e = entry.trim();
-            int colon = e.indexOf(':');
-            int eq = e.indexOf('=', colon + 1);
-            String period = colon > 0 && eq > colon ? e.substring(colon + 1, eq).trim() : "";
-            if (!period.equals("daily") && !period.equals("monthly")) {
-                throw new IllegalArgumentException("'" + e + "' is not scope:daily=amount or scope:monthly=amount");
-            }
-            BigDecimal amount;
-            try {
-                amount = new BigDecimal(e.substring(eq + 1).trim());
-            } catch (NumberFormatException notANumber) {
-                throw new IllegalArgumentException("'" + e + "': the amount is not a number");
-            }
-            String scope = e.substring(0, colon).trim();
-            out.add(new Budget(scope, providerNames.contains(scope), period.equals("monthly"), amount));
-        }
-        return out;
     }
 
     /** The price of a provider's model: its own, or that of the longest price name it starts with (dated versions). */
@@ -212,7 +103,7 @@ public final class SpendLedger implements org.apache.camel.Service {
                     .addValue("provider", b.provider() ? provider : null).addValue("jobType", b.provider() ? null : jobType),
                     BigDecimal.class).add(pending(b, today));
             boolean exhausted = spent.compareTo(b.amount()) >= 0;
-            states.put(b.name(), new BudgetState(b, spent, exhausted, Instant.now()));
+            states.put(b.name(), new Budget.State(b, spent, exhausted, Instant.now()));
             if (exhausted) {
                 Duration untilNext = Duration.between(Instant.now(), b.nextPeriod(today));
                 Duration wait = untilNext.compareTo(LONGEST_SNOOZE) > 0 ? LONGEST_SNOOZE : untilNext;
@@ -258,10 +149,10 @@ public final class SpendLedger implements org.apache.camel.Service {
         meters.spent(p.name(), priced, in, out, cost.doubleValue());
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         synchronized (lock) {
-            daily.computeIfAbsent(List.of(today, jobType == null ? "" : jobType, p.name(), priced), k -> new Sum())
+            daily.computeIfAbsent(List.of(today, jobType == null ? "" : jobType, p.name(), priced), k -> new SpendSum())
                     .add(1, in, out, cost);
             if (jobId != null) {
-                JobSum job = jobs.computeIfAbsent(UUID.fromString(jobId), k -> new JobSum(today));
+                SpendSum.OfJob job = jobs.computeIfAbsent(UUID.fromString(jobId), k -> new SpendSum.OfJob(today));
                 job.add(1, in, out, cost);
                 job.providers.add(p.name());
                 job.models.add(priced);
@@ -271,8 +162,8 @@ public final class SpendLedger implements org.apache.camel.Service {
 
     /** Writes what was recorded since the last write, in one statement; kept for the next when it fails. */
     public void flush() {
-        Map<List<Object>, Sum> days;
-        Map<UUID, JobSum> perJob;
+        Map<List<Object>, SpendSum> days;
+        Map<UUID, SpendSum.OfJob> perJob;
         synchronized (lock) {
             if (daily.isEmpty()) {
                 return;
@@ -335,7 +226,7 @@ public final class SpendLedger implements org.apache.camel.Service {
     private BigDecimal pending(Budget b, LocalDate today) {
         BigDecimal sum = BigDecimal.ZERO;
         synchronized (lock) {
-            for (Map.Entry<List<Object>, Sum> e : daily.entrySet()) {
+            for (Map.Entry<List<Object>, SpendSum> e : daily.entrySet()) {
                 LocalDate day = (LocalDate) e.getKey().get(0);
                 String scope = (String) e.getKey().get(b.provider() ? 2 : 1);
                 if (!day.isBefore(b.since(today)) && scope.equals(b.scope())) {
@@ -368,7 +259,7 @@ public final class SpendLedger implements org.apache.camel.Service {
     public Map<String, Object> report() {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Budget b : budgets) {
-            BudgetState s = states.get(b.name());
+            Budget.State s = states.get(b.name());
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("budget", b.amount().toPlainString());
             entry.put("spent", s == null ? null : s.spent().stripTrailingZeros().toPlainString());
@@ -381,7 +272,7 @@ public final class SpendLedger implements org.apache.camel.Service {
 
     /** Whether a provider's own budget was found used up at its last check (this day or month). */
     public boolean exhausted(String provider) {
-        for (BudgetState s : states.values()) {
+        for (Budget.State s : states.values()) {
             if (s.budget().provider() && s.budget().scope().equals(provider) && s.exhausted() && isCurrent(s)) {
                 return true;
             }
@@ -389,7 +280,7 @@ public final class SpendLedger implements org.apache.camel.Service {
         return false;
     }
 
-    private static boolean isCurrent(BudgetState s) {
+    private static boolean isCurrent(Budget.State s) {
         LocalDate checked = LocalDate.ofInstant(s.checkedAt(), ZoneOffset.UTC);
         return Instant.now().isBefore(s.budget().nextPeriod(checked));
     }
