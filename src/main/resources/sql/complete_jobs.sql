@@ -3,7 +3,9 @@
 -- worker's id, its claim instant); the ids returned are the jobs completed, and a job missing from
 -- them had lost its claim (reaped, cancelled, released) and was left untouched. Rows are locked in
 -- id order, the order every many-row write of Caravan's uses, so two of them cannot deadlock (the
--- heartbeat skips locked rows instead). Plain :name parameters (NamedParameterJdbcTemplate,
+-- heartbeat skips locked rows instead), and FOR NO KEY UPDATE, the lock the UPDATE takes anyway: it lets
+-- the foreign-key checks of rows pointing at a job (job_spend, llm_batch_requests: FOR KEY SHARE, in
+-- their own order) pass instead of deadlocking with them. Plain :name parameters (NamedParameterJdbcTemplate,
 -- CompletionBatcher).
 WITH c AS (
     SELECT *
@@ -19,7 +21,7 @@ WITH c AS (
        AND j.worker_id = :workerId
        AND j.started_at = c.started_at
      ORDER BY j.id
-       FOR UPDATE OF j
+       FOR NO KEY UPDATE OF j
 )
 UPDATE job_queue j
    SET status          = 'completed',

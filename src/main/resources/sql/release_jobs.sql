@@ -11,7 +11,7 @@ WITH owned AS (
        AND j.worker_id = :#${bean:workerSettings.workerId}
        AND j.started_at = c.started_at
      ORDER BY j.id
-       FOR UPDATE OF j
+       FOR NO KEY UPDATE OF j
 )
 UPDATE job_queue j
    SET status       = 'pending',
