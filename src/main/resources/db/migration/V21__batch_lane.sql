@@ -67,3 +67,15 @@ CREATE TABLE llm_batch_requests (
 CREATE INDEX llm_batch_requests_waiting_idx ON llm_batch_requests (provider, model, endpoint, created_at)
     WHERE batch_id IS NULL;
 CREATE INDEX llm_batch_requests_batch_idx ON llm_batch_requests (batch_id) WHERE batch_id IS NOT NULL;
+
+-- Where a job's request stands in the lane, for the API's and the console's job views: its batch (and the
+-- batch's state), or waiting to be gathered; null for a job outside the lane.
+CREATE FUNCTION llm_batch_of(job uuid) RETURNS json
+    LANGUAGE sql STABLE AS
+$$
+SELECT json_build_object('batch_id', b.id, 'provider', r.provider, 'model', r.model,
+                         'provider_batch_id', b.provider_batch_id, 'state', b.state,
+                         'waiting_since', r.created_at, 'answered', r.answered_at IS NOT NULL)
+  FROM llm_batch_requests r LEFT JOIN llm_batches b ON b.id = r.batch_id
+ WHERE r.job_id = job
+$$;

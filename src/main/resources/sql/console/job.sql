@@ -13,10 +13,6 @@ SELECT q.id, q.job_type, q.job_lane, q.job_name, q.status, q.priority, q.retry_c
        (SELECT json_agg(json_build_object('at', e.edited_at, 'by', e.edited_by, 'fields', e.fields,
                                           'previous_payload', e.previous_payload) ORDER BY e.edited_at)::text
           FROM job_payload_edits e WHERE e.job_id = q.id) AS payload_edits,
-       (SELECT json_build_object('batch_id', b.id, 'provider', r.provider, 'model', r.model,
-                                 'provider_batch_id', b.provider_batch_id, 'state', b.state,
-                                 'waiting_since', r.created_at, 'answered', r.answered_at IS NOT NULL)::text
-          FROM llm_batch_requests r LEFT JOIN llm_batches b ON b.id = r.batch_id
-         WHERE r.job_id = q.id) AS llm_batch
+       llm_batch_of(q.id)::text AS llm_batch
   FROM job_queue q
  WHERE q.id = CAST(:#${variable.jobId} AS uuid)

@@ -15,6 +15,7 @@ import dev.caravan.job.JobFailureException;
 import dev.caravan.provider.Provider;
 import dev.caravan.provider.ProviderErrors;
 import dev.caravan.provider.ProviderRequests;
+import dev.caravan.provider.Providers;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -68,10 +69,15 @@ public final class BatchApi implements AutoCloseable {
     private final ObjectMapper json = Json.mapper();
     private final CloseableHttpClient client;
     private final Duration timeout;
+    private final Providers providers;
 
-    /** @param timeout the longest a call may take, an upload or a download of a whole file included */
-    public BatchApi(Duration timeout) {
+    /**
+     * @param timeout   the longest a call may take, an upload or a download of a whole file included
+     * @param providers takes every configured secret out of a failure's message (an answer may echo a key)
+     */
+    public BatchApi(Duration timeout, Providers providers) {
         this.timeout = timeout;
+        this.providers = providers;
         Timeout t = Timeout.of(timeout);
         this.client = HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
@@ -144,7 +150,7 @@ public final class BatchApi implements AutoCloseable {
         try (CloseableHttpResponse answer = client.execute(get)) {
             if (answer.getCode() / 100 != 2) {
                 String body = answer.getEntity() == null ? "" : EntityUtils.toString(answer.getEntity(), 16 * 1024);
-                throw ProviderErrors.status(p, answer.getCode(), body, null);
+                throw providers.redact(ProviderErrors.status(p, answer.getCode(), body, null));
             }
             try (InputStream in = answer.getEntity().getContent()) {
                 return reader.read(in);
@@ -167,11 +173,11 @@ public final class BatchApi implements AutoCloseable {
         try (CloseableHttpResponse answer = client.execute(request)) {
             String body = answer.getEntity() == null ? "" : EntityUtils.toString(answer.getEntity(), StandardCharsets.UTF_8);
             if (answer.getCode() / 100 != 2) {
-                throw ProviderErrors.status(p, answer.getCode(), body, null);
+                throw providers.redact(ProviderErrors.status(p, answer.getCode(), body, null));
             }
             JsonNode node = json.readTree(body);
             if (node == null || !node.isObject()) {
-                throw ProviderErrors.badResponse(p, "a JSON object", body.getBytes(StandardCharsets.UTF_8));
+                throw providers.redact(ProviderErrors.badResponse(p, "a JSON object", body.getBytes(StandardCharsets.UTF_8)));
             }
             return node;
         } catch (JobFailureException e) {
@@ -181,9 +187,9 @@ public final class BatchApi implements AutoCloseable {
         }
     }
 
-    private static JobFailureException failure(Provider p, Exception e) {
+    private JobFailureException failure(Provider p, Exception e) {
         JobFailureException f = ProviderErrors.exception(p, e);
-        return f != null ? f : ProviderErrors.badResponse(p, "an answer (" + e.getClass().getSimpleName() + ")", null);
+        return providers.redact(f != null ? f : ProviderErrors.badResponse(p, "an answer (" + e.getClass().getSimpleName() + ")", null));
     }
 
     private static URI url(Provider p, String path) {

@@ -50,7 +50,7 @@ final class BatchConfiguration {
         }
         Registry registry = context.getRegistry();
         NamedParameterJdbcTemplate jdbc = new NamedParameterJdbcTemplate(dataSource);
-        BatchApi api = new BatchApi(Duration.ofSeconds(integer(props, "caravan.batch.transfer-timeout-seconds")));
+        BatchApi api = new BatchApi(Duration.ofSeconds(integer(props, "caravan.batch.transfer-timeout-seconds")), providers);
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() throws Exception {

@@ -36,12 +36,12 @@ public final class FailurePlanner {
 
     public FailurePlan plan(Throwable error, JobRow job, String correlationId) {
         Failure failure = FailureClassifier.classify(error);
+        if (failure.kind() == FailureKind.BATCHED) {
+            // not a failure: written by sql/defer_job.sql, which keeps the job's last failure as it was
+            return new FailurePlan(RunOutcome.BATCHED.value(), false, 0, 0, false, failure.code(), failure.message(), null);
+        }
         Map<String, Object> details = details(failure, job, correlationId);
         switch (failure.kind()) {
-            case BATCHED -> {
-                // not a failure: written by sql/defer_job.sql, which keeps the job's last failure as it was
-                return new FailurePlan(RunOutcome.BATCHED.value(), false, 0, 0, false, failure.code(), failure.message(), null);
-            }
             case SNOOZE -> {
                 // a provider's Retry-After is honoured even past max-delay, up to a day
                 Duration wait = failure.retryAfter() != null ? failure.retryAfter() : defaultSnooze;

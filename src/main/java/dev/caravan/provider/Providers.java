@@ -112,7 +112,8 @@ public final class Providers {
         return out;
     }
 
-    JobFailureException redact(JobFailureException f) {
+    /** The failure with every configured secret taken out of its message. */
+    public JobFailureException redact(JobFailureException f) {
         String message = redact(f.getMessage());
         if (message.equals(f.getMessage())) {
             return f;

@@ -41,6 +41,11 @@ class BatchLaneIT {
             Map.entry("caravan.db.pool-size", "20"),
             Map.entry("caravan.providers.openai.base-url", stub.baseUrl()),
             Map.entry("caravan.providers.openai.api-key", KEY),
+            // a second provider whose key the stub refuses, named by a job's payload
+            Map.entry("caravan.providers.extra", "locked"),
+            Map.entry("caravan.providers.locked.base-url", stub.baseUrl()),
+            Map.entry("caravan.providers.locked.api-key", "sk-revoked-0000"),
+            Map.entry("caravan.llm.payload-choice", "true"),
             Map.entry("caravan.batch.interval-ms", "200"),
             Map.entry("caravan.batch.gather-wait-seconds", "1"),
             Map.entry("caravan.batch.poll-interval-seconds", "1"),
@@ -261,6 +266,34 @@ class BatchLaneIT {
         assertThat(caravan.db().text("SELECT provider_batch_id FROM llm_batches WHERE id = CAST(? AS uuid)", batch))
                 .isEqualTo(providerBatch);
         assertThat(stub.customIds().stream().filter(id.toString()::equals)).hasSize(1);
+    }
+
+    @Test
+    @Order(6)
+    void aBatchTheProviderRefusesFailsItsJobsAsADirectCallWouldWithoutSpendingAttempts() {
+        UUID id = caravan.db().insert("ai_processing", "ai_queue_simple",
+                "{\"ocr_text\": \"OCR of refused\", \"llm_batch\": true, \"llm_providers\": [\"locked\"]}", "max_retries = 3");
+
+        Outcome out = finished(id);
+
+        // the upload was refused (401): the refusal is the request's answer, a permanent one
+        assertThat(out.status()).isEqualTo("failed");
+        assertThat(out.code()).isEqualTo("PROVIDER_AUTH_FAILED");
+        assertThat(out.retryCount()).isZero();
+        assertThat(out.deadLettered()).isFalse();
+        assertThat(out.details().path("provider").asText()).isEqualTo("locked");
+        assertThat(out.details().path("http_status").asInt()).isEqualTo(401);
+        assertThat(out.message()).contains("Incorrect API key provided").doesNotContain("sk-revoked-0000");
+        assertThat(out.result().isNull()).isTrue();
+        assertThat(caravan.db().rows("SELECT state, provider_batch_id, last_error FROM llm_batches WHERE provider = 'locked'"))
+                .singleElement().satisfies(b -> {
+                    assertThat(b.get("state")).isEqualTo("applied");
+                    assertThat(b.get("provider_batch_id")).isNull();
+                    assertThat((String) b.get("last_error")).contains("401").doesNotContain("sk-revoked-0000");
+                });
+        // nothing of it is kept: a retry by hand sends a new request
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                caravan.db().count("SELECT count(*) FROM llm_batch_requests WHERE job_id = ?", id) == 0);
     }
 
     @Test

@@ -90,8 +90,11 @@ public final class BatchApiStub implements AutoCloseable {
     private void handle(HttpExchange http) throws IOException {
         try (http) {
             byte[] body = http.getRequestBody().readAllBytes();
-            if (!("Bearer " + key).equals(http.getRequestHeaders().getFirst("Authorization"))) {
-                send(http, 401, "{\"error\": {\"message\": \"Incorrect API key provided\", \"type\": \"invalid_request_error\"}}");
+            String presented = String.valueOf(http.getRequestHeaders().getFirst("Authorization"));
+            if (!("Bearer " + key).equals(presented)) {
+                // as OpenAI does, the answer names the key it was given
+                send(http, 401, "{\"error\": {\"message\": \"Incorrect API key provided: " + presented.replace("Bearer ", "")
+                        + ".\", \"type\": \"invalid_request_error\"}}");
                 return;
             }
             String path = http.getRequestURI().getPath();
