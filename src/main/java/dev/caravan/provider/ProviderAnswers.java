@@ -39,18 +39,26 @@ public final class ProviderAnswers {
      */
     public void capture(String name, Message answer) throws IOException {
         Provider p = providers.get(name);
+        if (answer.getBody() instanceof byte[] taken) {
+            // the asynchronous client's answer is in memory already, within the limit (AsyncProviderHttp)
+            keep(answer, taken, p.maxResponseBytes());
+            return;
+        }
         InputStream in = answer.getBody(InputStream.class);
         if (in == null) {
             return;
         }
         try (in) {
-            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, p.maxResponseBytes() + 1));
-            if (bytes.length > p.maxResponseBytes()) {
-                answer.setBody(null);
-                answer.setHeader(TOO_LARGE, p.maxResponseBytes());
-            } else {
-                answer.setBody(bytes);
-            }
+            keep(answer, in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, p.maxResponseBytes() + 1)), p.maxResponseBytes());
+        }
+    }
+
+    private static void keep(Message answer, byte[] bytes, long limit) {
+        if (bytes.length > limit) {
+            answer.setBody(null);
+            answer.setHeader(TOO_LARGE, limit);
+        } else {
+            answer.setBody(bytes);
         }
     }
 

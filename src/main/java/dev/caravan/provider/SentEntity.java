@@ -19,6 +19,7 @@ final class SentEntity implements AsyncEntityProducer {
 
     private final AsyncEntityProducer body;
     private final LongConsumer sent;
+    private String contentType;
 
     SentEntity(AsyncEntityProducer body, LongConsumer sent) {
         this.body = body;
@@ -79,7 +80,13 @@ final class SentEntity implements AsyncEntityProducer {
 
     @Override
     public String getContentType() {
-        return body.getContentType();
+        // asked several times per request, and HttpCore's ContentType builds its text anew each time
+        String type = contentType;
+        if (type == null) {
+            type = body.getContentType();
+            contentType = type;
+        }
+        return type;
     }
 
     @Override
