@@ -35,7 +35,7 @@ import org.apache.camel.main.MainListenerSupport;
  * bench/RESULTS.md has the first wave after start with and without.
  *
  * <p>The work: chat-completions jobs against a stub on loopback (answers, and refusals for the failure
- * path), submitted and followed through the HTTP API, and a maintenance job. Then Caravan stops as on
+ * path), submitted and followed through the HTTP API, a maintenance job, and the console's pages. Then Caravan stops as on
  * SIGTERM and the JVM writes the archive at exit. Nothing leaves the machine.
  */
 public final class ClassDataTraining {
@@ -116,7 +116,16 @@ public final class ClassDataTraining {
             }
             ended.merge(status, 1, Integer::sum);
         }
-        System.out.printf("Class-data training: %d jobs ended %s in %.1f s%n", ids.size(), ended,
+        // the console's pages, as a local user opens them (loopback, no key set)
+        String console = jobs.replace("/api/jobs", "/console");
+        for (String page : new String[] {"", "/jobs", "/jobs/" + ids.get(0), "/jobs/" + ids.get(9), "/workers", "/spend"}) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(console + page)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("GET /console" + page + " answered " + r.statusCode());
+            }
+        }
+        System.out.printf("Class-data training: %d jobs ended %s in %.1f s; the console's pages shown%n", ids.size(), ended,
                 (System.nanoTime() - start) / 1e9);
     }
 

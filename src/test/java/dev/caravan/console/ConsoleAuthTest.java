@@ -158,11 +158,27 @@ class ConsoleAuthTest {
 
     @Test
     void pagesEscapeWhatTheyShowAndSummariseBase64() throws Exception {
-        assertThat(ConsolePages.esc("<script>alert('x')</script>&\"")).isEqualTo("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+        String hostile = "<script>alert('x')</script>&\"";
+        String escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;";
+        java.util.Map<String, Object> row = new java.util.HashMap<>();
+        row.put("id", java.util.UUID.randomUUID());
+        row.put("status", "failed");
+        row.put("job_name", hostile);
+        row.put("job_type", "ai_processing");
+        row.put("job_group", hostile);
+        row.put("priority", 5);
+        row.put("created_at", java.sql.Timestamp.from(java.time.Instant.now()));
+        row.put("payload", new ObjectMapper().createObjectNode().put("note", hostile).toString());
+        row.put("error_details", new ObjectMapper().createObjectNode().put("code", "X").put("message", hostile).toString());
+        String page = new ConsolePages().job(row, hostile);
+        assertThat(page).contains("<h1>" + escaped + "</h1>").contains("value=\"" + escaped + "\"")
+                .contains("<td class=message>" + escaped + "</td>").doesNotContain(hostile);
+        assertThat(new ConsolePages().error(new dev.caravan.api.ApiException(400, "X", hostile, "no")))
+                .contains(escaped + ": no").doesNotContain(hostile);
         String png = java.util.Base64.getEncoder().encodeToString(concat(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, new byte[3000]));
         var tree = new ObjectMapper().readTree("{\"a\": {\"image\": \"" + png + "\"}, \"b\": \"data:image/jpeg;base64," + png
                 + "\", \"note\": \"short\", \"c\": {\"mime_type\": \"image/heic\", \"raw_file\": \"" + "QUJD".repeat(100) + "\"}}");
-        String shown = ConsolePages.summarised(tree).toString();
+        String shown = ConsoleJobPage.summarised(tree).toString();
         assertThat(shown).contains("[base64: 2.9 KB, image/png]").contains("[base64: 2.9 KB, image/jpeg]")
                 .contains("[base64: 300 bytes, image/heic]").contains("short").doesNotContain(png.substring(0, 30));
     }
