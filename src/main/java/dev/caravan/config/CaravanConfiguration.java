@@ -37,6 +37,7 @@ import dev.caravan.job.WriteBackPolicy;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.provider.Providers;
+import dev.caravan.schedule.ScheduleFiles;
 import dev.caravan.schedule.Schedules;
 import dev.caravan.trace.JobTraces;
 import dev.caravan.trace.Tracing;
@@ -110,7 +111,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("namedParameters", new NamedParameters());
         String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");
         Schedules schedules = new Schedules(
-                Schedules.load(routesDir.isBlank() ? null : Path.of(routesDir), context::resolvePropertyPlaceholders),
+                ScheduleFiles.load(routesDir.isBlank() ? null : Path.of(routesDir), context::resolvePropertyPlaceholders),
                 Duration.ofSeconds(integer(props, "caravan.schedules.grace-seconds")), java.time.Clock.systemUTC());
         registry.bind("schedules", schedules);
         // once the routes exist and before any consumer runs: a schedule naming a job type nobody serves

@@ -43,7 +43,7 @@ class SchedulesTest {
     }
 
     private static Schedule schedule(String yaml) {
-        return Schedules.read("test.schedules.yaml", yaml, s -> s).get(0);
+        return ScheduleFiles.read("test.schedules.yaml", yaml, s -> s).get(0);
     }
 
     private static List<Instant> ticks(Schedule s, String from, int n) {
@@ -156,7 +156,7 @@ class SchedulesTest {
                 "- schedule: {name: x, cron: '* * * * *', job_type: t, every: 5}", "unknown field 'every'",
                 "- schedule: {name: x, cron: '* * * * *'}", "job_type is required",
                 "- schedule: {name: X Y, cron: '* * * * *', job_type: t}", "name must be");
-        cases.forEach((yaml, problem) -> assertThatThrownBy(() -> Schedules.read("ops/daily.schedules.yaml", yaml, s -> s))
+        cases.forEach((yaml, problem) -> assertThatThrownBy(() -> ScheduleFiles.read("ops/daily.schedules.yaml", yaml, s -> s))
                 .isInstanceOf(StartupFailure.class)
                 .hasMessageContaining("in ops/daily.schedules.yaml")
                 .hasMessageContaining(problem)
