@@ -1,9 +1,7 @@
 package dev.caravan.provider;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -23,13 +21,8 @@ import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.nio.AsyncRequestProducer;
-import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
-import org.apache.hc.core5.http.nio.CapacityChannel;
-import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.reactor.IOReactorConfig;
@@ -178,7 +171,7 @@ public final class AsyncProviderHttp implements Service {
                     provider.timeout().toMillis())), provider.timeout().toMillis(), TimeUnit.MILLISECONDS);
             org.apache.hc.client5.http.protocol.HttpClientContext context = org.apache.hc.client5.http.protocol.HttpClientContext.create();
             context.setAttribute(CALL, this);
-            future = client.execute(request, new Reading(provider.maxResponseBytes()), context, new FutureCallback<>() {
+            future = client.execute(request, new AnswerReading(provider.maxResponseBytes()), context, new FutureCallback<>() {
                 @Override
                 public void completed(Answer answer) {
                     finish(new Result(answer, null), true);
@@ -187,7 +180,7 @@ public final class AsyncProviderHttp implements Service {
                 @Override
                 public void failed(Exception e) {
                     // an answer past the limit ends the reading (and closes its connection) but is an answer
-                    finish(e instanceof AnswerTooLarge large ? new Result(large.answer, null) : new Result(null, e), true);
+                    finish(e instanceof AnswerReading.TooLarge large ? new Result(large.answer(), null) : new Result(null, e), true);
                 }
 
                 @Override
@@ -242,89 +235,6 @@ public final class AsyncProviderHttp implements Service {
             }
             done.accept(result);
             return true;
-        }
-    }
-
-    /** Raised by the reading to stop an answer past max-response-bytes; carries what was known of it. */
-    private static final class AnswerTooLarge extends IOException {
-        final Answer answer;
-
-        AnswerTooLarge(Answer answer) {
-            super("the answer is larger than allowed", null);
-            this.answer = answer;
-        }
-    }
-
-    /**
-     * Reads the answer into memory as it arrives, at most max-response-bytes; past that it stops, which
-     * closes the connection, and the call ends with an answer marked too large.
-     */
-    private static final class Reading implements AsyncResponseConsumer<Answer> {
-        private final long max;
-        private HttpResponse head;
-        private java.io.ByteArrayOutputStream body;
-        private FutureCallback<Answer> result;
-
-        Reading(long max) {
-            this.max = max;
-        }
-
-        @Override
-        public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
-                                    FutureCallback<Answer> resultCallback) throws IOException {
-            this.head = response;
-            this.result = resultCallback;
-            if (entity == null) {
-                resultCallback.completed(answer(new byte[0], false));
-                return;
-            }
-            long length = entity.getContentLength();
-            if (length > max) {
-                throw new AnswerTooLarge(answer(null, true));
-            }
-            body = new java.io.ByteArrayOutputStream((int) Math.max(256, Math.min(length, 64 * 1024)));
-        }
-
-        @Override
-        public void informationResponse(HttpResponse response, HttpContext context) {
-            // 1xx: not the answer
-        }
-
-        @Override
-        public void updateCapacity(CapacityChannel channel) throws IOException {
-            channel.update(Integer.MAX_VALUE);
-        }
-
-        @Override
-        public void consume(ByteBuffer src) throws IOException {
-            if (body.size() + (long) src.remaining() > max) {
-                body = null;
-                throw new AnswerTooLarge(answer(null, true));
-            }
-            byte[] chunk = new byte[src.remaining()];
-            src.get(chunk);
-            body.write(chunk, 0, chunk.length);
-        }
-
-        @Override
-        public void streamEnd(List<? extends Header> trailers) {
-            result.completed(answer(body.toByteArray(), false));
-            body = null;
-        }
-
-        @Override
-        public void failed(Exception cause) {
-            // reported through the request's callback
-        }
-
-        @Override
-        public void releaseResources() {
-            body = null;
-        }
-
-        private Answer answer(byte[] bytes, boolean tooLarge) {
-            return new Answer(head.getCode(), head.getReasonPhrase(), new ArrayList<>(List.of(head.getHeaders())), bytes,
-                    tooLarge);
         }
     }
 
