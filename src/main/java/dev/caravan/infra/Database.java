@@ -1,8 +1,5 @@
 package dev.caravan.infra;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -68,7 +65,7 @@ public final class Database implements Service {
         EmbeddedPostgres embedded = null;
         JdbcTarget target = settings.target();
         if (target == null) {
-            embedded = startEmbedded(settings.embeddedDataDir(), settings.embeddedPort());
+            embedded = EmbeddedDatabase.start(settings.embeddedDataDir(), settings.embeddedPort());
             target = new JdbcTarget(embedded.getJdbcUrl("postgres", "postgres"), "postgres", null);
             LOG.info("Using the embedded PostgreSQL with its data in {} (a real server: set DATABASE_URL); open it with:"
                     + " psql postgresql://postgres@localhost:{}/postgres", settings.embeddedDataDir().toAbsolutePath(),
@@ -127,7 +124,7 @@ public final class Database implements Service {
         try {
             pool = new HikariDataSource(config);
         } catch (HikariPool.PoolInitializationException e) {
-            closeQuietly(embedded);
+            EmbeddedDatabase.stop(embedded);
             Throwable cause = e.getCause() == null ? e : e.getCause();
             String reason = String.valueOf(cause.getMessage()).replaceAll("\\.+$", "");
             if (cause instanceof SQLException sql && "53300".equals(sql.getSQLState())) {
@@ -172,59 +169,6 @@ public final class Database implements Service {
         }
     }
 
-    /**
-     * The embedded server's port: the one asked for, else the one this data directory used last (kept
-     * next to it, in postgres.port), so that a psql line keeps working across restarts, else a free one.
-     */
-    static int embeddedPort(Path dataDir, int asked) throws IOException {
-        if (asked > 0) {
-            return asked;
-        }
-        Path remembered = dataDir.resolveSibling(dataDir.getFileName() + ".port");
-        int port = 0;
-        try {
-            port = Files.exists(remembered) ? Integer.parseInt(Files.readString(remembered).trim()) : 0;
-        } catch (NumberFormatException ignored) {
-            // chosen again below
-        }
-        if (port <= 0 || port > 65535 || !free(port)) {
-            try (java.net.ServerSocket any = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                port = any.getLocalPort();
-            }
-        }
-        Files.writeString(remembered, port + "\n");
-        return port;
-    }
-
-    private static boolean free(int port) {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return true;
-        } catch (IOException taken) {
-            return false;
-        }
-    }
-
-    private static EmbeddedPostgres startEmbedded(Path dataDir, int asked) {
-        try {
-            Files.createDirectories(dataDir);
-            int port = embeddedPort(dataDir, asked);
-            return EmbeddedPostgres.builder()
-                    .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(false)
-                    .setPort(port)
-                    // zonky's default is off, which suits a test database; here a committed job (or an
-                    // API's 201) must survive a crash of the machine, as on any server
-                    .setServerConfig("synchronous_commit", "on")
-                    // stopped by stop(), after the drain and the write-backs: zonky's own shutdown hook
-                    // would stop it the moment the JVM starts to exit, under the jobs still finishing
-                    .setRegisterShutdownHook(false)
-                    .start();
-        } catch (IOException | RuntimeException e) {
-            throw new StartupFailure("Cannot start the embedded PostgreSQL in " + dataDir.toAbsolutePath() + ": "
-                    + e.getMessage() + ". Set DATABASE_URL to use a PostgreSQL server instead.");
-        }
-    }
-
     @Override
     public void start() {
         // opened eagerly in open(): the schema must exist before routes start
@@ -233,7 +177,7 @@ public final class Database implements Service {
     @Override
     public void stop() {
         pool.close();
-        closeQuietly(embedded);
+        EmbeddedDatabase.stop(embedded);
     }
 
     /**
@@ -242,7 +186,7 @@ public final class Database implements Service {
      */
     private void stopEmbeddedAtExit() {
         if (embedded != null) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(embedded), "caravan-embedded-postgres-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> EmbeddedDatabase.stop(embedded), "caravan-embedded-postgres-stop"));
         }
     }
 
@@ -308,16 +252,6 @@ public final class Database implements Service {
             // a connection to a server that is no longer the primary stays read-only: the next one a proxy
             // (or a multi-host URL) opens may reach the new primary
             return notPrimary ? SQLExceptionOverride.Override.MUST_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
-        }
-    }
-
-    private static synchronized void closeQuietly(EmbeddedPostgres pg) {
-        if (pg != null) {
-            try {
-                pg.close();
-            } catch (IOException e) {
-                LOG.warn("Embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
-            }
         }
     }
 }
