@@ -7,8 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
-import com.fasterxml.jackson.databind.ObjectReader;
-import dev.caravan.infra.Json;
 import dev.caravan.enrich.Document;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.trace.JobTraces;
@@ -17,27 +15,17 @@ import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
-import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import static dev.caravan.ExchangeNames.ATTEMPT;
 import static dev.caravan.ExchangeNames.CANCEL_CALL;
-import static dev.caravan.ExchangeNames.CLAIMED_AT;
 import static dev.caravan.ExchangeNames.CLAIM_WORKER_ID;
-import static dev.caravan.ExchangeNames.COMPLETED;
 import static dev.caravan.ExchangeNames.CORRELATION_ID;
-import static dev.caravan.ExchangeNames.FAILURE;
-import static dev.caravan.ExchangeNames.JOB;
-import static dev.caravan.ExchangeNames.JOB_GROUP;
 import static dev.caravan.ExchangeNames.JOB_ID;
-import static dev.caravan.ExchangeNames.JOB_LANE;
-import static dev.caravan.ExchangeNames.JOB_NAME;
 import static dev.caravan.ExchangeNames.JOB_TYPE;
 import static dev.caravan.ExchangeNames.RUN_SPAN;
-import static dev.caravan.ExchangeNames.TRACEPARENT;
 
 /**
  * Hands each claimed job to its own pipeline worker thread at once, so the claim's poll thread is
@@ -51,8 +39,6 @@ public final class JobDispatcher implements Processor {
     private final InFlightRegistry inFlight;
     private final JobMetrics metrics;
     private final CamelContext context;
-    // resolved once, not looked up for every job
-    private final ObjectReader payloadReader = Json.mapper().readerFor(Map.class);
     // a thread per running job (JobThreads); shut down with the context, not with a route: a bean
     // used by a route is stopped with that route, and stopping job-claim at shutdown must not stop
     // the jobs already running
@@ -64,7 +50,7 @@ public final class JobDispatcher implements Processor {
     private volatile AsyncProducer jobRun;
 
     /** Why a run was ended from outside its route. */
-    private enum Ending { SHUTDOWN, CANCEL }
+    enum Ending { SHUTDOWN, CANCEL }
 
     private static final class Run {
         final Exchange exchange;
@@ -188,27 +174,7 @@ public final class JobDispatcher implements Processor {
         MDC.put("jobType", job.type());
         MDC.put("workerId", job.workerId());
         try {
-            Map<String, Object> payload = payload(job);
-            String correlationId = correlationId(job, payload);
-            MDC.put("correlationId", correlationId);
-            Exchange exchange = new DefaultExchange(context);
-            exchange.setProperty(JOB, job);
-            exchange.setProperty(JOB_ID, job.id());
-            exchange.setProperty(JOB_TYPE, job.type());
-            exchange.setProperty(JOB_LANE, job.lane());
-            exchange.setProperty(JOB_NAME, job.name());
-            exchange.setProperty(JOB_GROUP, job.group());
-            exchange.setProperty(ATTEMPT, job.attempt());
-            exchange.setProperty(CORRELATION_ID, correlationId);
-            exchange.setProperty(CLAIM_WORKER_ID, job.workerId());
-            exchange.setProperty(CLAIMED_AT, job.claimedAt());
-            Span span = traces.startRun(job);
-            if (span != null) {
-                exchange.setProperty(RUN_SPAN, span);
-                JobTraces.logFields(span).forEach(MDC::put);
-            }
-            exchange.setProperty(TRACEPARENT, span != null ? JobTraces.traceparent(span) : JobTraces.valid(job.traceparent()));
-            exchange.getMessage().setBody(payload);
+            Exchange exchange = JobExchange.create(context, job, traces);
             long started = System.nanoTime();
             Run run = new Run(exchange, Thread.currentThread());
             runs.put(job.id(), run);
@@ -298,31 +264,6 @@ public final class JobDispatcher implements Processor {
         }
     }
 
-    /**
-     * How a run ended: its write-back's outcome when that landed (completed, or the failure plan's retry,
-     * snooze, failed, dead_letter), else not_written (the write-back failed), cancelled or released
-     * (ended from outside), or claim_lost (fenced out).
-     */
-    private record RunEnd(RunOutcome outcome, boolean landed, FailurePlan failure) {
-
-        static RunEnd of(Exchange exchange, Ending endedFor) {
-            FailurePlan failure = exchange.getVariable(FAILURE, FailurePlan.class);
-            if (exchange.getException() != null) {
-                return new RunEnd(RunOutcome.NOT_WRITTEN, false, failure);
-            }
-            boolean landed = failure == null
-                    ? Boolean.TRUE.equals(exchange.getVariable(COMPLETED, Boolean.class))
-                    : exchange.getMessage().getHeader("CamelSqlUpdateCount", 0, Integer.class) > 0;
-            if (landed) {
-                return new RunEnd(failure == null ? RunOutcome.COMPLETED : failure.runOutcome(), true, failure);
-            }
-            if (endedFor != null) {
-                return new RunEnd(endedFor == Ending.CANCEL ? RunOutcome.CANCELLED : RunOutcome.RELEASED, false, failure);
-            }
-            return new RunEnd(RunOutcome.CLAIM_LOST, false, failure);
-        }
-    }
-
     /** Counts the outcome whose write-back landed (a lost claim is counted by job-claim-lost), ends the run's span. */
     private void record(JobRow job, Exchange exchange, Ending endedFor, long nanos) {
         RunEnd end = RunEnd.of(exchange, endedFor);
@@ -332,20 +273,6 @@ public final class JobDispatcher implements Processor {
         if (exchange.getProperty(RUN_SPAN) instanceof Span span) {
             JobTraces.endRun(span, end.outcome().value(), end.failure() == null ? null : end.failure().code(), exchange.getException());
         }
-    }
-
-    private Map<String, Object> payload(JobRow job) {
-        try {
-            return payloadReader.readValue(job.payloadJson());
-        } catch (Exception e) {
-            // the column is jsonb CHECKed to be an object, so this is a broken database, not bad input
-            throw new IllegalStateException("job_payload of " + job.id() + " is not a JSON object", e);
-        }
-    }
-
-    private static String correlationId(JobRow job, Map<String, Object> payload) {
-        Object id = payload.get("correlation_id");
-        return id instanceof String s && !s.isBlank() ? s : job.id().toString();
     }
 
     private AsyncProducer jobRun() {
