@@ -100,7 +100,14 @@ work=$(mktemp -d)
 log="$work/caravan.log"
 pid=""
 pids=""
-cleanup() { set +e; for p in $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done; rm -rf "$work"; return 0; }
+# BENCH_KEEP=true keeps the working folder (the workers' and stubs' logs); a phase that sees something
+# wrong (an io wave far slower than its ideal) keeps it too, and says where
+keep=${BENCH_KEEP:-false}
+cleanup() {
+  set +e; for p in $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done
+  if [ "$keep" = true ]; then echo "The logs are kept in $work" >&2; else rm -rf "$work"; fi
+  return 0
+}
 trap cleanup EXIT
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
@@ -513,6 +520,10 @@ io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits;
       FROM job_queue, w WHERE job_name = '$name'" | tr '|' ' ')"
   read -r peak_calls mean <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]))')"
   ideal_s=$(python3 -c "print(round($n * $mean / $c, 2))")
+  if python3 -c "import sys; sys.exit(0 if $ms > 3000 * $ideal_s else 1)"; then
+    keep=true
+    echo "io: $name took $ms ms against an ideal of $ideal_s s; the worker's log is kept (below)" >&2
+  fi
   wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls"
 }
 if has_phase io; then
