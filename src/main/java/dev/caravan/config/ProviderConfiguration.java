@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import javax.sql.DataSource;
 
@@ -83,11 +82,7 @@ final class ProviderConfiguration {
         registry.bind("providerAnswers", new ProviderAnswers(providers, meters));
         registry.bind("providerRequests", new ProviderRequests(providers));
 
-        ScheduledExecutorService deadlines = context.getExecutorServiceManager()
-                .newSingleThreadScheduledExecutor(providers, "caravan-provider-deadlines");
-        if (deadlines instanceof ScheduledThreadPoolExecutor pool) {
-            pool.setRemoveOnCancelPolicy(true); // most deadlines are cancelled: do not keep them queued
-        }
+        ScheduledExecutorService deadlines = deadlines(context, providers);
         // a webhook's address comes with its job, so from whoever may submit jobs: checked (OUTBOUND_ALLOW)
         OutboundPolicy outbound = new OutboundPolicy(list(text(props, "caravan.outbound.allow")));
         registry.bind("outboundPolicy", outbound);
@@ -158,6 +153,18 @@ final class ProviderConfiguration {
         registry.bind("webhooks", new Webhooks(webhook));
         registry.bind("followUps", new FollowUps());
         return providers;
+    }
+
+    /**
+     * The timer of every call's deadline: one task per call in flight, most cancelled long before they
+     * are due (Camel removes those at once). Never refused: Camel's default profile caps a scheduled
+     * pool's queue at 1,000 tasks, which a worker at concurrency 1,000 reached, and the call that found
+     * it full failed its job (UNEXPECTED_ERROR, an attempt and a backoff spent).
+     */
+    static ScheduledExecutorService deadlines(CamelContext context, Object owner) {
+        return context.getExecutorServiceManager().newScheduledThreadPool(owner, "caravan-provider-deadlines",
+                new org.apache.camel.builder.ThreadPoolProfileBuilder("caravan-provider-deadlines")
+                        .poolSize(1).maxPoolSize(1).maxQueueSize(-1).build());
     }
 
     private static LanguageModel languageModel(PropertiesComponent props, Provider p, CamelContext context) {
