@@ -100,12 +100,18 @@ work=$(mktemp -d)
 log="$work/caravan.log"
 pid=""
 pids=""
-# BENCH_KEEP=true keeps the working folder (the workers' and stubs' logs); a phase that sees something
-# wrong (an io wave far slower than its ideal) keeps it too, and says where
+# BENCH_KEEP=true keeps the working folder (the workers' and stubs' logs) and, on a server, the run's
+# database; a phase that sees something wrong (an io wave far slower than its ideal) keeps them too
 keep=${BENCH_KEEP:-false}
 cleanup() {
   set +e; for p in $pids; do kill "$p" 2>/dev/null; done; for p in $pids; do wait "$p" 2>/dev/null; done
-  if [ "$keep" = true ]; then echo "The logs are kept in $work" >&2; else rm -rf "$work"; fi
+  if [ "$keep" = true ]; then
+    echo "The logs are kept in $work${db:+, and the database $db}" >&2
+  else
+    rm -rf "$work"
+    # the run's own database on a server you gave (its workers are stopped by now)
+    [ -n "${db:-}" ] && psql "$admin" -qAtc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+  fi
   return 0
 }
 trap cleanup EXIT
