@@ -133,7 +133,11 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             } else {
                 exchange.setVariable(COMPLETED, completed);
             }
-            JobDispatcher.putMdc(exchange); // the rest of the job's route logs from this thread
+            // the rest of the job's route logs from this thread. When the batch was committed before this
+            // was attached, this runs on the job's own thread, whose route goes on after it: its logging
+            // context is put back, not cleared (its "completed" line had lost the job's ids)
+            java.util.Map<String, String> before = MDC.getCopyOfContextMap();
+            JobDispatcher.putMdc(exchange);
             try {
                 callback.done(false);
             } catch (RuntimeException | Error e) {
@@ -142,7 +146,11 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
                 LOG.error("The rest of job {}'s route failed after its completion was written", exchange.getProperty(
                         JOB_ID), e);
             } finally {
-                MDC.clear();
+                if (before == null || before.isEmpty()) {
+                    MDC.clear();
+                } else {
+                    MDC.setContextMap(before);
+                }
             }
         });
         return false;
