@@ -60,7 +60,6 @@ import static dev.caravan.config.ProviderSettings.value;
  */
 final class ProviderConfiguration {
 
-
     private ProviderConfiguration() {
     }
 

@@ -36,17 +36,17 @@ final class ConsoleJobPage {
         String status = String.valueOf(r.get("status"));
         Map<String, Object> job = ConsoleText.badge(r, new HashMap<>());
         job.put("id", String.valueOf(r.get("id")));
-        put(job, "name", r.get("job_name"));
+        ConsoleText.put(job, "name", r.get("job_name"));
         job.putIfAbsent("name", "");
-        put(job, "type", r.get("job_type"));
-        put(job, "lane", r.get("job_lane"));
-        put(job, "priority", r.get("priority"));
+        ConsoleText.put(job, "type", r.get("job_type"));
+        ConsoleText.put(job, "lane", r.get("job_lane"));
+        ConsoleText.put(job, "priority", r.get("priority"));
         job.put("category", r.get("job_category") == null ? "" : String.valueOf(r.get("job_category")));
-        put(job, "group", r.get("job_group"));
+        ConsoleText.put(job, "group", r.get("job_group"));
         if (r.get("job_group") != null) {
             job.put("groupInUrl", ConsoleText.url(r.get("job_group")));
         }
-        put(job, "worker", r.get("worker_id"));
+        ConsoleText.put(job, "worker", r.get("worker_id"));
 
         Map<String, Object> m = new HashMap<>();
         m.put("job", job);
@@ -166,12 +166,6 @@ final class ConsoleJobPage {
                     "status", j.path("status").asText())));
         }
         return list;
-    }
-
-    private static void put(Map<String, Object> view, String key, Object value) {
-        if (value != null) {
-            view.put(key, String.valueOf(value));
-        }
     }
 
     /** An event of the timeline, at its instant. */

@@ -132,13 +132,13 @@ public final class ConsolePages {
             Map<String, Object> j = ConsoleText.badge(r, new HashMap<>());
             j.put("id", String.valueOf(r.get("id")));
             j.put("type", String.valueOf(r.get("job_type")));
-            putText(j, "lane", r.get("job_lane"));
-            putText(j, "name", r.get("job_name"));
+            ConsoleText.put(j, "lane", r.get("job_lane"));
+            ConsoleText.put(j, "name", r.get("job_name"));
             j.put("attempts", String.valueOf(r.get("attempts")));
             j.put("allowed", String.valueOf((long) number(r.get("max_retries")) + 1));
             j.put("age", age(Duration.between(((java.sql.Timestamp) r.get("created_at")).toInstant(), now)));
-            putText(j, "error", r.get("error_code"));
-            putText(j, "worker", r.get("worker_id"));
+            ConsoleText.put(j, "error", r.get("error_code"));
+            ConsoleText.put(j, "worker", r.get("worker_id"));
             jobs.add(j);
         }
         Map<String, Object> m = new HashMap<>();
@@ -183,12 +183,12 @@ public final class ConsolePages {
             view.put("idInUrl", url(id));
             view.put("alive", Boolean.TRUE.equals(w.get("alive")));
             view.put("paused", Boolean.TRUE.equals(w.get("paused")));
-            putText(view, "host", w.get("host"));
-            putText(view, "pid", w.get("pid"));
+            ConsoleText.put(view, "host", w.get("host"));
+            ConsoleText.put(view, "pid", w.get("pid"));
             view.put("types", ConsoleText.array(w.get("job_types")));
             view.put("lanes", ConsoleText.array(w.get("job_lanes")));
-            putText(view, "inFlight", w.get("in_flight"));
-            putText(view, "concurrency", w.get("concurrency"));
+            ConsoleText.put(view, "inFlight", w.get("in_flight"));
+            ConsoleText.put(view, "concurrency", w.get("concurrency"));
             view.put("heartbeat", age(Duration.between(((java.sql.Timestamp) w.get("heartbeat_at")).toInstant(), now)));
             workers.add(view);
         }
@@ -208,8 +208,8 @@ public final class ConsolePages {
             Map<?, ?> b = (Map<?, ?>) v;
             Map<String, Object> view = new HashMap<>();
             view.put("name", name);
-            putText(view, "spent", b.get("spent"));
-            putText(view, "budget", b.get("budget"));
+            ConsoleText.put(view, "spent", b.get("spent"));
+            ConsoleText.put(view, "budget", b.get("budget"));
             view.put("exhausted", Boolean.TRUE.equals(b.get("exhausted")));
             limits.add(view);
         });
@@ -226,7 +226,7 @@ public final class ConsolePages {
             view.put("id", id);
             view.put("idInUrl", url(id));
             view.put("shortId", id.substring(0, Math.min(8, id.length())));
-            putText(view, "type", r.get("job_type"));
+            ConsoleText.put(view, "type", r.get("job_type"));
             view.put("models", ConsoleText.array(r.get("models")));
             view.put("cost", ConsoleText.money(r.get("cost")));
             jobs.add(view);
@@ -240,11 +240,5 @@ public final class ConsolePages {
         m.put("day", String.valueOf(day.from()));
         m.put("top", jobs);
         return templates.render("spend", m);
-    }
-
-    private static void putText(Map<String, Object> view, String key, Object value) {
-        if (value != null) {
-            view.put(key, String.valueOf(value));
-        }
     }
 }

@@ -60,6 +60,13 @@ final class ConsoleText {
         return view;
     }
 
+    /** Puts value's text under key, unless it is null (a template's {@code x??} then says it is absent). */
+    static void put(Map<String, Object> view, String key, Object value) {
+        if (value != null) {
+            view.put(key, String.valueOf(value));
+        }
+    }
+
     static String url(Object value) {
         return URLEncoder.encode(String.valueOf(value), StandardCharsets.UTF_8);
     }
