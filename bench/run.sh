@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Caravan benchmark. Not part of the test suite. Phases (BENCH_PHASES, default all of them):
-#   noop     drain throughput, pickup delay under trickle load, idle cost, peak memory and start-up
-#            time of one Caravan process with no-op jobs, and the drain again with 2 and 4 processes;
+#   noop     drain throughput, pickup delay under trickle load (and its floor: the same trickle claimed
+#            by a bare JDBC client, bench/PickupFloor.java), idle cost, peak memory and start-up time of
+#            one Caravan process with no-op jobs, and the drain again with 2 and 4 processes;
 #   io       the real workload: ai_processing jobs against a local chat-completions stub, 3 x C of them
 #            inserted at once, at concurrency C = 50, 200 and 1000 (BENCH_IO_CONCURRENCY): calls that
 #            all take BENCH_IO_DELAY seconds (the wave case), then calls of 0.5 to 4 s (the spread
@@ -30,7 +31,9 @@
 #   versus   the no-op drain of Caravan (the noop phase's worker) and of graphile-worker 0.18 (batched
 #            completions, a local queue of 500: bench/graphile, installed with npm ci), on the same
 #            database at the same concurrency, BENCH_VERSUS_ROUNDS (3) rounds interleaved: jobs/s of each
-#            round, the ratio of the medians, peak resident memory of each (needs the noop phase, node);
+#            round (Caravan's from its rows' claim and completion times, graphile-worker's from its own
+#            first job start and last job completion; neither's table is counted while it drains), the
+#            ratio of the medians, peak resident memory of each (needs the noop phase, node);
 #   fair     tenant A's BENCH_FAIR_JOBS (100,000) no-op jobs queued, two workers draining them, then
 #            tenant B's 10 jobs: seconds from B's insert to B's last completion, A's drain in jobs/s,
 #            with CLAIM_FAIRNESS=job_group and with it off;
@@ -166,26 +169,28 @@ idle=$(python3 -c "print(round(($t1 - $t0 - 1) / $IDLE_SECONDS, 2))")
 # queue, waits (bounded) until they are all completed; sets drain_ms, done_jobs, throughput and
 # rss_peak (of the first worker)
 drain() {
-  local due_in=$(( JOBS / 20000 + 10 )) deadline left rss
+  local due_in=$(( JOBS / 20000 + 10 )) deadline left rss due_at
   sql "INSERT INTO job_queue (job_type, job_name, job_payload, scheduled_at)
        SELECT 'bench_noop', '$1', '{}', now() + interval '$due_in seconds' FROM generate_series(1, $JOBS)"
+  due_at=$(( $(date +%s) + due_in ))
   sql "VACUUM ANALYZE job_queue" >/dev/null
   deadline=$(( $(date +%s) + MAX_WAIT ))
   rss_peak=0
   local busy0="" all0="" busy1 all1 cpu_b=0 cpu_a=0
   while :; do
-    # the progress check is cheap (the partial indexes on pending and processing jobs), so it
-    # takes little from the database it measures
-    left=$(sql "SELECT count(*) FROM job_queue WHERE job_name = '$1' AND status IN ('pending', 'processing')")
+    # whether any is left, not how many: a count of 100,000 rows being updated took 60-90 ms of the
+    # database's CPU each time (every half second, about a sixth of a core taken from what is measured);
+    # the times come from the rows afterwards
+    left=$(sql "SELECT count(*) FROM (SELECT 1 FROM job_queue WHERE job_name = '$1' AND status IN ('pending', 'processing') LIMIT 1) x")
     rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
     [ "$rss" -gt "$rss_peak" ] && rss_peak=$rss
     # how busy the machine's cores were while jobs drained (all processes: workers, PostgreSQL, this
     # script): near 100 % means the CPU, not the database's locks, sets the pace
     read -r busy1 all1 <<<"$(awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9}' /proc/stat)"
-    if [ "$left" -lt "$JOBS" ] && [ -n "$busy0" ]; then cpu_b=$((cpu_b + busy1 - busy0)); cpu_a=$((cpu_a + all1 - all0)); fi
+    if [ "$(date +%s)" -ge "$due_at" ] && [ -n "$busy0" ]; then cpu_b=$((cpu_b + busy1 - busy0)); cpu_a=$((cpu_a + all1 - all0)); fi
     busy0=$busy1; all0=$all1
     [ "$left" -eq 0 ] && break
-    [ "$(date +%s)" -gt "$deadline" ] && { echo "drain $1 did not finish in ${MAX_WAIT}s ($left left)"; break; }
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "drain $1 did not finish in ${MAX_WAIT}s"; break; }
     sleep 0.5
   done
   drain_ms=$(sql "SELECT (extract(epoch FROM max(completed_at) - min(started_at)) * 1000)::bigint FROM job_queue WHERE job_name = '$1'")
@@ -221,6 +226,15 @@ read -r p50 p99 <<<"$(sql "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER
                                   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)::numeric, 1)
                              FROM (SELECT extract(epoch FROM started_at - created_at) * 1000 AS d
                                      FROM job_queue WHERE job_name = 'trickle') x" | tr '|' ' ')"
+# ... and the floor under it: the same trickle and Caravan's claim statement from a bare JDBC client
+# (bench/PickupFloor.java: LISTEN, insert, claim on the notification; no pool, no Camel), on the same
+# database with the worker idle beside it: how much of the delay is the database's and the machine's
+jdbc_url=$(python3 -c "
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1]); q = {'user': p.username or 'postgres'}
+if p.password: q['password'] = p.password
+print(f'jdbc:postgresql://{p.hostname}:{p.port or 5432}{p.path}?' + u.urlencode(q))" "$url")
+read -r floor50 floor99 _ <<<"$(java -cp target/caravan.jar bench/PickupFloor.java "$jdbc_url" "$TRICKLE" "$TRICKLE_GAP_MS")"
 
 # 4. scale-out: the same drain with 2, 4, … worker processes on the one database
 scale_rows=""
@@ -246,6 +260,7 @@ has_phase noop && run_noop && rows="$rows
 | start-up to ready (ms) | $startup_ms |
 $drain_row
 | pickup delay p50 / p99 (ms), $TRICKLE jobs every ${TRICKLE_GAP_MS} ms | $p50 / $p99 |
+| pickup floor p50 / p99 (ms): the same from a bare JDBC client (bench/PickupFloor.java) | $floor50 / $floor99 |
 | idle statements per second | $idle |
 $rss_row$scale_rows"
 # the scale-out workers are done; only the first one (which may hold the embedded database) stays
@@ -275,11 +290,13 @@ stop_worker() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }   # VmHWM from now on
 hwm_mb() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
 
-# versus: graphile-worker's drain of $JOBS no-op jobs due a little later, from its first completion
-# (the first poll that finds fewer jobs) to its last (the jobs table empty); sets gw_rate, gw_rss_mb
+# versus: graphile-worker's drain of $JOBS no-op jobs due a little later, from its first job's start to
+# its last job's completion as the worker itself reports them (drain.mjs), then until the jobs table is
+# empty (its last batch of completions written); sets gw_rate, gw_rss_mb
 gw_drain() {
-  local due_in=$(( JOBS / 20000 + 10 )) gpid start_ms="" end_ms="" left rss peak=0 deadline
-  DATABASE_URL="$url" CONCURRENCY="$CONCURRENCY" node bench/graphile/drain.mjs >"$work/graphile.log" 2>&1 &
+  local due_in=$(( JOBS / 20000 + 10 )) gpid times="" left rss peak=0 deadline
+  rm -f "$work/graphile.drained"
+  DATABASE_URL="$url" CONCURRENCY="$CONCURRENCY" JOBS="$JOBS" DRAINED_FILE="$work/graphile.drained" node bench/graphile/drain.mjs >"$work/graphile.log" 2>&1 &
   gpid=$!
   pids="$pids $gpid"
   for _ in $(seq 1 600); do grep -q "^ready" "$work/graphile.log" && break; sleep 0.05; done
@@ -289,17 +306,24 @@ gw_drain() {
        FROM generate_series(1, $JOBS)" >/dev/null
   sql "VACUUM ANALYZE graphile_worker._private_jobs" >/dev/null
   deadline=$(( $(date +%s) + MAX_WAIT ))
-  while :; do
-    left=$(sql "SELECT count(*) FROM graphile_worker._private_jobs")
+  # the worker's own report: no query on the table while it drains (Caravan's drain is checked with
+  # one row, not a count)
+  while [ -z "$times" ]; do
+    [ -s "$work/graphile.drained" ] && times=$(cat "$work/graphile.drained")
     rss=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
     [ "$rss" -gt "$peak" ] && peak=$rss
-    [ -z "$start_ms" ] && [ "$left" -lt "$JOBS" ] && start_ms=$(date +%s%3N)
-    [ "$left" -eq 0 ] && { end_ms=$(date +%s%3N); break; }
-    [ "$(date +%s)" -gt "$deadline" ] && { echo "graphile-worker's drain did not finish ($left left)"; break; }
+    [ "$(date +%s)" -gt "$deadline" ] && { echo "graphile-worker's drain did not finish"; break; }
     sleep 0.05
   done
+  for _ in $(seq 1 100); do
+    left=$(sql "SELECT count(*) FROM graphile_worker._private_jobs")
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+  done
+  [ "$left" -eq 0 ] || echo "graphile-worker reported its drain done with $left jobs still in its table"
   stop_worker "$gpid"
-  gw_rate=$(python3 -c "print(round($JOBS / max(${end_ms:-0} - ${start_ms:-0}, 1) * 1000))")
+  read -r start_ms end_ms <<<"${times:-0 0}"
+  gw_rate=$(python3 -c "print(round($JOBS / max($end_ms - $start_ms, 1) * 1000))")
   gw_rss_mb=$((peak / 1024))
 }
 if has_phase versus; then
