@@ -1,15 +1,20 @@
 package dev.caravan.job;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.caravan.infra.SqlResource;
 import dev.caravan.support.Db;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -135,19 +140,47 @@ class CompletionBatcherIT {
         db.update("ANALYZE job_queue");
         db.update("UPDATE job_queue SET status = 'processing', worker_id = ?, started_at = now(), heartbeat_at = now()",
                 WORKER);
-        java.util.List<java.util.Map<String, Object>> batch = db.rows(
+        List<Map<String, Object>> batch = db.rows(
                 "SELECT id::text AS id, started_at::text AS claimed FROM job_queue ORDER BY random() LIMIT 45");
-        org.springframework.jdbc.core.namedparam.MapSqlParameterSource params =
-                new org.springframework.jdbc.core.namedparam.MapSqlParameterSource()
-                        .addValue("ids", batch.stream().map(r -> (String) r.get("id")).toArray(String[]::new))
-                        .addValue("claimedAt", batch.stream().map(r -> (String) r.get("claimed")).toArray(String[]::new))
-                        .addValue("results", batch.stream().map(r -> "{}").toArray(String[]::new))
-                        .addValue("files", batch.stream().map(r -> "[]").toArray(String[]::new))
-                        .addValue("workerId", WORKER);
-        String plan = String.join("\n", new org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate(db.jdbc())
-                .queryForList("EXPLAIN " + dev.caravan.infra.SqlResource.load("complete_jobs.sql"), params, String.class));
+        String plan = String.join("\n", new NamedParameterJdbcTemplate(db.jdbc())
+                .queryForList("EXPLAIN " + SqlResource.load("complete_jobs.sql"), batchOf(batch), String.class));
 
         assertThat(plan).contains("job_queue_pkey").doesNotContain("job_queue_heartbeat_idx");
+    }
+
+    /** In one batch, a job that lost its claim is left as it is while its batch-mates complete. */
+    @Test
+    void aJobThatLostItsClaimIsLeftAloneByItsBatchMatesCompletion() {
+        Db db = database();
+        JobRow owned = claimed(db);
+        JobRow lost = claimed(db);
+        // claimed again meanwhile by another worker (this one's was reaped)
+        db.update("UPDATE job_queue SET worker_id = 'another-worker', started_at = now() + interval '1 second' WHERE id = ?",
+                lost.id());
+        List<Map<String, Object>> batch = List.of(
+                Map.of("id", owned.id().toString(), "claimed", owned.claimedAt()),
+                Map.of("id", lost.id().toString(), "claimed", lost.claimedAt()));
+
+        List<UUID> completed = new NamedParameterJdbcTemplate(db.jdbc())
+                .queryForList(SqlResource.load("complete_jobs.sql"), batchOf(batch), UUID.class);
+
+        assertThat(completed).containsExactly(owned.id());
+        assertThat(db.status(owned.id())).isEqualTo("completed");
+        Map<String, Object> row = db.row(lost.id());
+        assertThat(row.get("status")).isEqualTo("processing");
+        assertThat(row.get("worker_id")).isEqualTo("another-worker");
+        assertThat(row.get("job_result")).isNull();
+        assertThat(row.get("completed_at")).isNull();
+    }
+
+    /** complete_jobs.sql's parameters for these jobs (id and claimed, as text), each with an empty result. */
+    private static MapSqlParameterSource batchOf(List<Map<String, Object>> jobs) {
+        return new MapSqlParameterSource()
+                .addValue("ids", jobs.stream().map(r -> (String) r.get("id")).toArray(String[]::new))
+                .addValue("claimedAt", jobs.stream().map(r -> (String) r.get("claimed")).toArray(String[]::new))
+                .addValue("results", jobs.stream().map(r -> "{}").toArray(String[]::new))
+                .addValue("files", jobs.stream().map(r -> "[]").toArray(String[]::new))
+                .addValue("workerId", WORKER);
     }
 
     private static Db database() {
