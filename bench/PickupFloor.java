@@ -6,9 +6,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.caravan.infra.JdbcTarget;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -22,14 +24,14 @@ import org.postgresql.PGNotification;
  * created_at, the insert's).
  *
  * <p>Run with the source launcher, the driver from Caravan's jar:
- * java -cp target/caravan.jar bench/PickupFloor.java JDBC_URL JOBS GAP_MS
- * on a database Caravan has migrated. Its jobs have their own type (bench_floor, registered here) so a
+ * java -cp target/caravan.jar bench/PickupFloor.java DATABASE_URL JOBS GAP_MS
+ * on a database Caravan has migrated (DATABASE_URL in any form Caravan takes: Caravan's JdbcTarget reads it). Its jobs have their own type (bench_floor, registered here) so a
  * worker running on the same database leaves them alone.
  */
 public class PickupFloor {
 
     public static void main(String[] args) throws Exception {
-        String url = args[0];
+        JdbcTarget target = JdbcTarget.parse(args[0], null, null);
         int jobs = Integer.parseInt(args[1]);
         long gapMillis = Long.parseLong(args[2]);
         // the statement as Caravan sends it: its parameters bound, not written in (a literal job type
@@ -41,9 +43,9 @@ public class PickupFloor {
             order.add(names.group(1));
         }
         String claim = names.replaceAll("?");
-        try (Connection listener = DriverManager.getConnection(url);
-                Connection producer = DriverManager.getConnection(url);
-                Connection claimer = DriverManager.getConnection(url)) {
+        try (Connection listener = connect(target);
+                Connection producer = connect(target);
+                Connection claimer = connect(target)) {
             producer.createStatement().execute("INSERT INTO job_types (job_type, description, registered_by) "
                     + "VALUES ('bench_floor', 'bench/PickupFloor.java', 'bench') ON CONFLICT (job_type) DO NOTHING");
             listener.createStatement().execute("LISTEN caravan_job_queue");
@@ -95,5 +97,16 @@ public class PickupFloor {
             }
             producer.createStatement().execute("DELETE FROM job_queue WHERE job_type = 'bench_floor'");
         }
+    }
+
+    private static Connection connect(JdbcTarget target) throws java.sql.SQLException {
+        Properties login = new Properties();
+        if (target.user() != null) {
+            login.setProperty("user", target.user());
+        }
+        if (target.password() != null) {
+            login.setProperty("password", target.password());
+        }
+        return DriverManager.getConnection(target.jdbcUrl(), login);
     }
 }

@@ -170,9 +170,9 @@ idle=$(python3 -c "print(round(($t1 - $t0 - 1) / $IDLE_SECONDS, 2))")
 # rss_peak (of the first worker)
 drain() {
   local due_in=$(( JOBS / 20000 + 10 )) deadline left rss due_at
+  due_at=$(( $(date +%s) + due_in ))   # as the INSERT's now(), its statement's start, makes it
   sql "INSERT INTO job_queue (job_type, job_name, job_payload, scheduled_at)
        SELECT 'bench_noop', '$1', '{}', now() + interval '$due_in seconds' FROM generate_series(1, $JOBS)"
-  due_at=$(( $(date +%s) + due_in ))
   sql "VACUUM ANALYZE job_queue" >/dev/null
   deadline=$(( $(date +%s) + MAX_WAIT ))
   rss_peak=0
@@ -229,12 +229,7 @@ read -r p50 p99 <<<"$(sql "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER
 # ... and the floor under it: the same trickle and Caravan's claim statement from a bare JDBC client
 # (bench/PickupFloor.java: LISTEN, insert, claim on the notification; no pool, no Camel), on the same
 # database with the worker idle beside it: how much of the delay is the database's and the machine's
-jdbc_url=$(python3 -c "
-import sys, urllib.parse as u
-p = u.urlsplit(sys.argv[1]); q = {'user': p.username or 'postgres'}
-if p.password: q['password'] = p.password
-print(f'jdbc:postgresql://{p.hostname}:{p.port or 5432}{p.path}?' + u.urlencode(q))" "$url")
-read -r floor50 floor99 _ <<<"$(java -cp target/caravan.jar bench/PickupFloor.java "$jdbc_url" "$TRICKLE" "$TRICKLE_GAP_MS")"
+read -r floor50 floor99 _ <<<"$(java -cp target/caravan.jar bench/PickupFloor.java "$url" "$TRICKLE" "$TRICKLE_GAP_MS")"
 
 # 4. scale-out: the same drain with 2, 4, … worker processes on the one database
 scale_rows=""
