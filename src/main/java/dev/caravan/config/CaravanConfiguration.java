@@ -26,7 +26,6 @@ import dev.caravan.job.ClaimScheduler;
 import dev.caravan.job.JobNotifications;
 import dev.caravan.job.CompletionBatcher;
 import dev.caravan.job.FailurePlanner;
-import dev.caravan.job.FreshRedelivery;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.Interruptions;
 import dev.caravan.job.JobDispatcher;
@@ -171,7 +170,6 @@ public final class CaravanConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(integer(props, "caravan.retry.max-delay-seconds")),
                 Duration.ofSeconds(integer(props, "caravan.retry.snooze-delay-seconds"))));
         registry.bind("jobResults", new JobResults());
-        registry.bind("freshRedelivery", new FreshRedelivery());
         registry.bind("reasons", new dev.caravan.job.Reasons());
         ApiConfiguration.bind(context, props, database.dataSource(), traces);
         registry.bind("auditCleanup", new AuditCleanup(database.dataSource(),

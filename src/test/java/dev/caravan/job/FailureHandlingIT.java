@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.Db;
+import dev.caravan.support.RefusedWrite;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -113,6 +114,21 @@ class FailureHandlingIT {
         assertThat(details.get("worker_id").asText()).isEqualTo(row.get("worker_id"));
         assertThat(details.get("failed_at").asText()).isNotBlank();
         assertThat(details.get("history")).isEmpty();
+    }
+
+    @Test
+    void aFailuresWriteBackRefusedByTheDatabaseIsWrittenAgainNotLeftToTheReaper() throws Exception {
+        // the first write of this job's failure is refused as the database's own trouble: job-write-back's
+        // policy writes it again at once, instead of leaving the job 'processing' for the reaper
+        try (RefusedWrite refused = RefusedWrite.toStatus(caravan.db(), "failed")) {
+            UUID id = caravan.db().insert("test_fail", "{\"mode\": \"permanent\", " + RefusedWrite.MARKER + "}");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
+
+            assertThat(refused.tries()).as("writes of the failure: the refused one and the one after it").isEqualTo(2);
+            assertThat(caravan.db().row(id).get("retry_count")).isEqualTo(0);
+            assertThat(details(id).get("code").asText()).isEqualTo("PERMANENT_FAILURE");
+        }
     }
 
     @Test

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.support.CaravanExtension;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
+import dev.caravan.support.RefusedWrite;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -80,6 +81,21 @@ class JobLifecycleIT {
         assertThat(row.get("retry_count")).as("permanent: no attempt retried").isEqualTo(0);
         for (UUID id : neighbours) {
             await().atMost(Duration.ofSeconds(15)).until(() -> "completed".equals(caravan.db().status(id)));
+        }
+    }
+
+    @Test
+    void aRefusedResultsFailureIsWrittenAgainWhenTheDatabaseRefusesItsFirstWrite() throws Exception {
+        // the result is refused (RESULT_NOT_SERIALIZABLE), and then the write of that failure meets the
+        // database's own trouble once: it is written again, not left 'processing' for the reaper
+        try (RefusedWrite refusedWrite = RefusedWrite.toStatus(caravan.db(), "failed")) {
+            UUID id = caravan.db().insert("test_noop", "{\"correlation_id\": \"\\\\ud800\", " + RefusedWrite.MARKER + "}");
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> "failed".equals(caravan.db().status(id)));
+
+            assertThat(refusedWrite.tries()).as("writes of the failure: the refused one and the one after it").isEqualTo(2);
+            JsonNode details = JSON.readTree((String) caravan.db().row(id).get("details_text"));
+            assertThat(details.get("code").asText()).isEqualTo("RESULT_NOT_SERIALIZABLE");
         }
     }
 
