@@ -3,6 +3,7 @@ package dev.caravan.job;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -14,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -24,10 +26,8 @@ import dev.caravan.infra.SqlResource;
 import dev.caravan.trace.JobTraces;
 import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncCallback;
-import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
-import org.apache.camel.support.AsyncCallbackToCompletableFutureAdapter;
-import org.apache.camel.support.AsyncProcessorHelper;
+import org.apache.camel.support.AsyncProcessorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -52,7 +52,7 @@ import static dev.caravan.ExchangeNames.RUN_SPAN;
  *
  * <p>A failed batch is written again here, not by the route's error handler (which would copy every
  * job's exchange in advance, on the hot path, for the rare failure), under the write-back policy of
- * route configuration job-write-back ({@link WriteBackPolicy}): by default after the database's own
+ * route configuration job-write-back ({@link WriteBackPolicy#write}): by default after the database's own
  * trouble (a connection cut, a restart, a deadlock) again and again, as long as the worker runs, since
  * the jobs are done and only their rows wait (the heartbeat keeps them held meanwhile); after any other
  * error, caravan.write-back.retries times, then its jobs get the error and stay 'processing' for the reaper.
@@ -60,7 +60,7 @@ import static dev.caravan.ExchangeNames.RUN_SPAN;
  * time, so only the job whose result was refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to
  * hand to job-fail) and the others complete.
  */
-public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
+public final class CompletionBatcher extends AsyncProcessorSupport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
     private static final String SQL = SqlResource.load("complete_jobs.sql");
@@ -79,16 +79,16 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private final InFlightRegistry inFlight;
     private final JobTraces traces;
-    private final java.util.function.Supplier<WriteBackPolicy> policySource;
+    private final Supplier<WriteBackPolicy> policySource;
     private volatile WriteBackPolicy policy;
 
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             java.util.function.Supplier<WriteBackPolicy> policy) {
+                             Supplier<WriteBackPolicy> policy) {
         this(dataSource, workerId, maxBatch, inFlight, policy, JobTraces.OFF);
     }
 
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             java.util.function.Supplier<WriteBackPolicy> policy, JobTraces traces) {
+                             Supplier<WriteBackPolicy> policy, JobTraces traces) {
         this.traces = traces;
         this.inFlight = inFlight;
         this.policySource = policy;
@@ -136,7 +136,7 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             // the rest of the job's route logs from this thread. When the batch was committed before this
             // was attached, this runs on the job's own thread, whose route goes on after it: its logging
             // context is put back, not cleared (its "completed" line had lost the job's ids)
-            java.util.Map<String, String> before = MDC.getCopyOfContextMap();
+            Map<String, String> before = MDC.getCopyOfContextMap();
             JobDispatcher.putMdc(exchange);
             try {
                 callback.done(false);
@@ -154,18 +154,6 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             }
         });
         return false;
-    }
-
-    @Override
-    public void process(Exchange exchange) throws Exception {
-        AsyncProcessorHelper.process(this, exchange);
-    }
-
-    @Override
-    public CompletableFuture<Exchange> processAsync(Exchange exchange) {
-        AsyncCallbackToCompletableFutureAdapter<Exchange> callback = new AsyncCallbackToCompletableFutureAdapter<>(exchange);
-        process(exchange, callback);
-        return callback.getFuture();
     }
 
     /**
@@ -228,47 +216,18 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
         MapSqlParameterSource params = new MapSqlParameterSource()
                 .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
                 .addValue("files", files).addValue("workerId", workerId);
-        long delay = -1;
-        for (int attempt = 0; ; attempt++) {
-            try {
-                Set<UUID> completed = new HashSet<>(jdbc.queryForList(SQL, params, UUID.class));
-                settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
-                if (attempt > 0) {
-                    LOG.info("Wrote {} completed job(s) after {} failed attempt(s)", n, attempt);
-                }
-                return;
-            } catch (DataAccessException e) {
-                if (DatabaseFaults.isRefusedValue(e) && !DatabaseFaults.causedByDatabase(e)) {
-                    isolate(batch, e);
-                    return;
-                }
-                // the database's own trouble passes; the jobs are done and hold only their rows
-                boolean databaseFault = DatabaseFaults.causedByDatabase(e);
-                WriteBackPolicy.Redelivery retry = databaseFault ? policy().databaseTrouble() : policy().otherErrors();
-                if (retry.exhausted(attempt) || !running) {
-                    fail(batch, e);
-                    return;
-                }
-                delay = delay < 0 ? retry.delayMillis() : delay;
-                if (attempt == 0 || !databaseFault || attempt % 10 == 0) {
-                    LOG.warn("Writing {} completed job(s) failed ({}); trying again in {} ms (attempt {}{})", n,
-                            reason(e), delay, attempt + 1, retry.maximum() < 0 ? ", until the database answers" : " of " + retry.maximum());
-                }
-                // a connection that was already dead (terminated while idle in the pool) was evicted with
-                // its failure: the first try again goes at once, on another one
-                boolean deadConnection = attempt == 0 && e.getMostSpecificCause() instanceof java.sql.SQLException sql
-                        && DatabaseFaults.isConnectionLost(sql);
-                if (!deadConnection) {
-                    if (!sleep(delay)) {
-                        fail(batch, e);
-                        return;
-                    }
-                    delay = retry.next(delay);
-                }
-            } catch (RuntimeException e) {
+        try {
+            Set<UUID> completed = policy().write(() -> new HashSet<>(jdbc.queryForList(SQL, params, UUID.class)),
+                    n + " completed job(s)", () -> running);
+            settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
+        } catch (DataAccessException e) {
+            if (DatabaseFaults.isRefusedValue(e) && !DatabaseFaults.causedByDatabase(e)) {
+                isolate(batch, e);
+            } else {
                 fail(batch, e);
-                return;
             }
+        } catch (RuntimeException e) {
+            fail(batch, e);
         }
     }
 
@@ -279,12 +238,6 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
             policy = p = policySource.get();
         }
         return p;
-    }
-
-    private static String reason(DataAccessException e) {
-        String message = e.getMostSpecificCause().getMessage();
-        return message == null ? e.getMostSpecificCause().getClass().getSimpleName()
-                : message.lines().findFirst().orElse(message);
     }
 
     /** Writes each job of a refused batch alone; the one PostgreSQL refuses gets a permanent failure. */
@@ -319,16 +272,6 @@ public final class CompletionBatcher implements AutoCloseable, AsyncProcessor {
 
     private void fail(List<Pending> batch, RuntimeException e) {
         settle(batch, p -> p.done().completeExceptionally(e));
-    }
-
-    private static boolean sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private String files(String[] outputFiles) {

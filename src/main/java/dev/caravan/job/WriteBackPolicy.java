@@ -1,6 +1,9 @@
 package dev.caravan.job;
 
+import java.sql.SQLException;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.model.Model;
@@ -9,14 +12,15 @@ import org.apache.camel.model.RedeliveryPolicyDefinition;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 
 /**
  * How a job's outcome is written again after the database failed it, as route configuration
  * job-write-back (job-write-back.camel.yaml) declares it: its onException {@value #DATABASE_TROUBLE}
  * for the database's own trouble (DatabaseFaults), its onException {@value #OTHER_ERRORS} for any
  * other database error. The write-back routes get it from Camel; the completion batches, which
- * CompletionBatcher writes again itself, read the same two redelivery policies from the route
- * configuration, so an operator who edits the file changes both.
+ * CompletionBatcher writes again itself ({@link #write}), read the same two redelivery policies from the
+ * route configuration, so an operator who edits the file changes both.
  */
 public record WriteBackPolicy(Redelivery databaseTrouble, Redelivery otherErrors) {
 
@@ -35,6 +39,62 @@ public record WriteBackPolicy(Redelivery databaseTrouble, Redelivery otherErrors
 
         long next(long delay) {
             return Math.min((long) (delay * multiplier), maxDelayMillis);
+        }
+    }
+
+    /**
+     * Runs a write under this policy and returns its result: after the database's own trouble it is
+     * tried again as {@link #databaseTrouble} says, after any other database error as {@link #otherErrors}
+     * says, while {@code running} holds; a value PostgreSQL refuses is not tried again. A connection
+     * that was already dead (terminated while idle in the pool, and evicted with its failure) costs one
+     * try at once on another. Throws the error that ended the tries.
+     */
+    public <T> T write(Supplier<T> write, String what, BooleanSupplier running) {
+        long delay = -1;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                T result = write.get();
+                if (attempt > 0) {
+                    LOG.info("Wrote {} after {} failed attempt(s)", what, attempt);
+                }
+                return result;
+            } catch (DataAccessException e) {
+                boolean databaseFault = DatabaseFaults.causedByDatabase(e);
+                Redelivery retry = databaseFault ? databaseTrouble : otherErrors;
+                if ((DatabaseFaults.isRefusedValue(e) && !databaseFault) || retry.exhausted(attempt)
+                        || !running.getAsBoolean()) {
+                    throw e;
+                }
+                delay = delay < 0 ? retry.delayMillis() : delay;
+                if (attempt == 0 || !databaseFault || attempt % 10 == 0) {
+                    LOG.warn("Writing {} failed ({}); trying again in {} ms (attempt {}{})", what, reason(e), delay,
+                            attempt + 1, retry.maximum() < 0 ? ", until the database answers" : " of " + retry.maximum());
+                }
+                boolean deadConnection = attempt == 0 && e.getMostSpecificCause() instanceof SQLException sql
+                        && DatabaseFaults.isConnectionLost(sql);
+                if (!deadConnection) {
+                    if (!sleep(delay)) {
+                        throw e;
+                    }
+                    delay = retry.next(delay);
+                }
+            }
+        }
+    }
+
+    private static String reason(DataAccessException e) {
+        String message = e.getMostSpecificCause().getMessage();
+        return message == null ? e.getMostSpecificCause().getClass().getSimpleName()
+                : message.lines().findFirst().orElse(message);
+    }
+
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
