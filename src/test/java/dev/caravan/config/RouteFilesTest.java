@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * One route per file, named as the file: an operator's routes folder replaces a built-in route by giving
  * a file of the same name, so a file holding a second route, or a route whose id is not its file's name,
  * could not be replaced alone. A file may hold, besides its route (or route template), the route
- * configuration of the same name that it uses; the REST DSL's definitions live in api-rest.
+ * configuration of the same name that it uses; a file of the REST DSL holds one rest definition named
+ * as the file. And no file is longer than a reader takes in at once.
  */
 class RouteFilesTest {
 
@@ -49,8 +50,8 @@ class RouteFilesTest {
                             }
                         }
                         case "rest" -> {
-                            if (!name.equals("api-rest")) {
-                                wrong.add(file.getFileName() + ": REST definitions outside api-rest");
+                            if (!name.equals(id)) {
+                                wrong.add(file.getFileName() + ": rest " + id);
                             }
                         }
                         default -> wrong.add(file.getFileName() + ": " + kind);
@@ -62,5 +63,19 @@ class RouteFilesTest {
             }
         }
         assertThat(wrong).as("route files that are not one route named as the file").isEmpty();
+    }
+
+    @Test
+    void noRouteFileIsLongerThanEightyLines() throws IOException {
+        List<String> tooLong = new ArrayList<>();
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {
+                long lines = Files.readAllLines(file).size();
+                if (lines > 80) {
+                    tooLong.add(file.getFileName() + ": " + lines + " lines");
+                }
+            }
+        }
+        assertThat(tooLong).as("route files over 80 lines").isEmpty();
     }
 }
