@@ -1,6 +1,21 @@
 -- Ends a run whose language model request went to the batch lane (llm_batch_requests): the job waits
 -- as 'deferred', spending no attempt, until its batch has come back and puts it back to 'pending'.
 -- Its last failure, if any, is kept as it was. Fenced on the claim: 0 rows updated = the claim was lost.
+-- The job is found by its id alone and its claim checked on the row it locked: given
+-- status = 'processing' in the same WHERE, the planner may read the job through
+-- job_queue_heartbeat_idx instead, every running job's entry, and does when the table's statistics
+-- were taken while few jobs ran (complete_jobs.sql, which has the same lookup). OFFSET 0 keeps it a lookup.
+WITH claim AS MATERIALIZED (
+    SELECT j.id
+      FROM (SELECT id, status, worker_id, started_at
+              FROM job_queue
+             WHERE id = :#${exchangeProperty.jobId}
+            OFFSET 0
+               FOR NO KEY UPDATE) j
+     WHERE j.status = 'processing'
+       AND j.worker_id = :#${exchangeProperty.claimWorkerId}
+       AND j.started_at = CAST(:#${exchangeProperty.claimedAt} AS timestamptz)
+)
 UPDATE job_queue
    SET status       = 'deferred',
        worker_id    = NULL,
@@ -8,7 +23,5 @@ UPDATE job_queue
        heartbeat_at = NULL,
        traceparent  = COALESCE(traceparent, :#${exchangeProperty.traceparent}),
        updated_at   = now()
- WHERE id = :#${exchangeProperty.jobId}
-   AND status = 'processing'
-   AND worker_id = :#${exchangeProperty.claimWorkerId}
-   AND started_at = CAST(:#${exchangeProperty.claimedAt} AS timestamptz)
+  FROM claim
+ WHERE job_queue.id = claim.id

@@ -1,6 +1,21 @@
 -- Fails a job for good: a permanent failure, or a retryable one whose attempts are exhausted
 -- (then dead_letter_at is set too). Duration is filled and the heartbeat cleared, as on completion.
 -- Fenced on the claim: 0 rows updated = the claim was lost.
+-- The job is found by its id alone and its claim checked on the row it locked: given
+-- status = 'processing' in the same WHERE, the planner may read the job through
+-- job_queue_heartbeat_idx instead, every running job's entry, and does when the table's statistics
+-- were taken while few jobs ran (complete_jobs.sql, which has the same lookup). OFFSET 0 keeps it a lookup.
+WITH claim AS MATERIALIZED (
+    SELECT j.id
+      FROM (SELECT id, status, worker_id, started_at
+              FROM job_queue
+             WHERE id = :#${exchangeProperty.jobId}
+            OFFSET 0
+               FOR NO KEY UPDATE) j
+     WHERE j.status = 'processing'
+       AND j.worker_id = :#${exchangeProperty.claimWorkerId}
+       AND j.started_at = CAST(:#${exchangeProperty.claimedAt} AS timestamptz)
+)
 UPDATE job_queue
    SET status          = 'failed',
        completed_at    = now(),
@@ -14,7 +29,5 @@ UPDATE job_queue
                                     'failed_at', now(),
                                     'duration_ms', round(extract(epoch FROM now() - started_at) * 1000))),
        updated_at      = now()
- WHERE id = :#${exchangeProperty.jobId}
-   AND status = 'processing'
-   AND worker_id = :#${exchangeProperty.claimWorkerId}
-   AND started_at = CAST(:#${exchangeProperty.claimedAt} AS timestamptz)
+  FROM claim
+ WHERE job_queue.id = claim.id
