@@ -5,10 +5,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ScheduledExecutorService;
 
 import dev.caravan.control.OperationsListener;
 import dev.caravan.job.WorkerLifecycle;
+import org.apache.camel.CamelContext;
 import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -20,6 +23,9 @@ import org.apache.camel.model.errorhandler.DefaultErrorHandlerDefinition;
  * jar's main() and the tests use the same wiring.
  */
 public final class CaravanBootstrap {
+
+    /** The registry name of the error handlers' redelivery timer ({@link #redeliveries}). */
+    static final String REDELIVERIES = "caravan-redeliveries";
 
     private CaravanBootstrap() {
     }
@@ -113,9 +119,11 @@ public final class CaravanBootstrap {
                 // trace. Set before the routes are built: a routeConfiguration's errorHandler is not
                 // applied to YAML routes in Camel 4.18. Routes that want redelivery declare an
                 // onException with a redeliveryPolicy in their own route configuration.
-                m.getCamelContext().getCamelContextExtension().setErrorHandlerFactory(new DefaultErrorHandlerDefinition()
+                CamelContext context = m.getCamelContext();
+                context.getRegistry().bind(REDELIVERIES, ScheduledExecutorService.class, redeliveries(context));
+                context.getCamelContextExtension().setErrorHandlerFactory(new DefaultErrorHandlerDefinition()
                         .maximumRedeliveries(0).logStackTrace(false).logExhaustedMessageHistory(false)
-                        .loggingLevel(LoggingLevel.DEBUG));
+                        .loggingLevel(LoggingLevel.DEBUG).executorServiceRef(REDELIVERIES));
                 m.getCamelContext().getCamelContextExtension().getContextPlugin(org.apache.camel.model.Model.class)
                         .addModelLifecycleStrategy(new SyncDelays());
             }
@@ -131,5 +139,18 @@ public final class CaravanBootstrap {
             }
         });
         return main;
+    }
+
+    /**
+     * The timer of the error handlers' delayed redeliveries (a provider's 5xx tried again in-route,
+     * holding no thread meanwhile): one task per call waiting for its retry, as many as there are slots.
+     * Camel's own shares the default profile's cap of 1,000 queued tasks: at a concurrency above that, a
+     * provider refusing every call at once had the retries past the 1,000th refused, and their jobs
+     * failed as UNEXPECTED_ERROR instead of the provider's 5xx. Never refused here.
+     */
+    static ScheduledExecutorService redeliveries(CamelContext context) {
+        return context.getExecutorServiceManager().newScheduledThreadPool(CaravanBootstrap.class, REDELIVERIES,
+                new ThreadPoolProfileBuilder(REDELIVERIES, context.getExecutorServiceManager().getDefaultThreadPoolProfile())
+                        .maxQueueSize(-1).build());
     }
 }
