@@ -30,7 +30,7 @@ public final class JobProgress {
     private record Report(JobRow job, Map<String, Object> progress, long madeNanos) {
     }
 
-    /** A report whose row was busy (being written back) is tried again for this long, then dropped. */
+    /** A report the last round did not write (its statement failed) is tried again for this long, then dropped. */
     private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final Map<UUID, Report> unwritten = new ConcurrentHashMap<>();
@@ -83,9 +83,10 @@ public final class JobProgress {
     }
 
     /**
-     * What progress_jobs.sql wrote (the ids it returned): a report whose row was skipped (held by its
-     * write-back, or by the reaper or a cancel) is tried again next round unless a newer one came, for a
-     * few seconds at most (a job that ended keeps its last written report).
+     * What progress_jobs.sql wrote (the ids it returned). A report taken by a round whose statement
+     * failed (the database's trouble) is tried again by a later round, unless a newer one came, for a few
+     * seconds at most; one the statement passed over belongs to a claim that no longer holds (the job was
+     * reaped or claimed again) and is not written whatever is tried.
      */
     public void written(List<Map<String, Object>> rows) {
         java.util.Set<Object> done = new java.util.HashSet<>();

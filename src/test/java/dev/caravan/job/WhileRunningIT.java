@@ -9,6 +9,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,6 +125,39 @@ class WhileRunningIT {
                 assertThat(hungUp.poll(20, TimeUnit.SECONDS)).as("the second call cut off too").isNotNull();
                 await().atMost(Duration.ofSeconds(10)).until(() -> caravan.bean("inFlight", InFlightRegistry.class).isEmpty());
             }
+        }
+    }
+
+    /**
+     * A report lands even when another statement holds its job's row at that moment: the heartbeat,
+     * whose timer can tick with the progress timer's every round, or a write-back. The progress
+     * statement waits for the row (it locks rows in id order, as every many-row write does) where it
+     * used to skip it and try next round, which could be skipped again, round after round.
+     */
+    @Test
+    void aReportWaitsForItsRowWhileAnotherStatementHoldsIt() throws Exception {
+        Db db = Db.fresh();
+        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of("caravan.progress.interval-ms", "100"))) {
+            UUID id = db.insert("test_progress", "{\"steps\": 200, \"step_ms\": 50}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.text(
+                    "SELECT progress ->> 'message' FROM job_queue WHERE id = ?", id) != null);
+
+            String before;
+            try (Connection holder = DriverManager.getConnection(db.url())) {
+                holder.setAutoCommit(false);
+                try (Statement hold = holder.createStatement()) {
+                    hold.execute("SELECT 1 FROM job_queue WHERE id = '" + id + "' FOR NO KEY UPDATE");
+                }
+                before = db.text("SELECT progress ->> 'message' FROM job_queue WHERE id = ?", id);
+                await("the progress statement waits for the row").atMost(Duration.ofSeconds(10)).until(() ->
+                        db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                + " AND wait_event_type = 'Lock' AND query LIKE '%SET progress%'") == 1);
+                holder.rollback();
+            }
+
+            await("a report made while the row was held lands").atMost(Duration.ofSeconds(10)).until(() ->
+                    !before.equals(db.text("SELECT progress ->> 'message' FROM job_queue WHERE id = ?", id)));
+            assertThat(db.status(id)).isEqualTo("processing");
         }
     }
 
