@@ -1,6 +1,7 @@
 package dev.caravan.provider;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
@@ -10,7 +11,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import ch.qos.logback.classic.Level;
 import dev.caravan.support.CaravanExtension;
+import dev.caravan.support.LogLines;
 import dev.caravan.support.Outcome;
 import dev.caravan.support.Ports;
 import org.junit.jupiter.api.Order;
@@ -22,6 +25,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** notification_delivery: a signed POST a receiver can verify, and what each answer does to the job. */
 class WebhookIT {
@@ -110,6 +114,25 @@ class WebhookIT {
         assertThat(out.code()).isEqualTo("PROVIDER_TIMEOUT");
         assertThat(out.message()).contains("1500 ms");
         assertThat(receiver.findAll(postRequestedFor(urlPathEqualTo("/hooks/slow")))).as("not tried again in the attempt").hasSize(1);
+    }
+
+    /**
+     * A failed call is said once, as the job's failure (WARN, by job-fail): Camel's error handler of
+     * the provider's route, whose retries do not cover a deadline, said it too, at ERROR.
+     */
+    @Test
+    void aFailedCallIsOneWarningInTheLogAndNoError() {
+        receiver.stubFor(post(urlPathEqualTo("/hooks/slow-logged")).willReturn(aResponse().withStatus(204).withFixedDelay(6000)));
+        try (LogLines log = LogLines.capture()) {
+            UUID id = notify("/hooks/slow-logged", "max_retries = 3; retry_delay = interval '1 hour'");
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.ofJob(id).stream()
+                    .anyMatch(line -> line.getFormattedMessage().startsWith("attempt 1 failed with PROVIDER_TIMEOUT")));
+
+            assertThat(log.ofJob(id)).filteredOn(line -> line.getLevel().isGreaterOrEqual(Level.WARN))
+                    .extracting(line -> line.getLevel() + " " + line.getLoggerName())
+                    .containsExactly("WARN caravan.job");
+        }
     }
 
     @Test
