@@ -23,12 +23,15 @@ import org.w3c.dom.NodeList;
 /**
  * Lets a file in the operator's routes folder replace a built-in route: Camel refuses two routes
  * with one id, so a built-in route (one per file, routes/&lt;id&gt;.camel.yaml) whose id a file in
- * the folder also declares is left out. A file that cannot be read here is left for Camel to
+ * the folder also declares is left out; so is a built-in rest definition (api-rest-*), whose paths
+ * Camel would refuse twice. A file that cannot be read here is left for Camel to
  * report, with its name and line.
  */
 public final class RouteOverrides {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteOverrides.class);
+    /** What a built-in file holds, one per file, with the file's name as its id: a route, its route configuration, the REST DSL's rest definitions. */
+    private static final List<String> KINDS = List.of("route", "routeConfiguration", "rest");
 
     private RouteOverrides() {
     }
@@ -109,7 +112,7 @@ public final class RouteOverrides {
             if (doc instanceof List<?> items) {
                 for (Object item : items) {
                     if (item instanceof Map<?, ?> entry) {
-                        for (String kind : List.of("route", "routeConfiguration")) {
+                        for (String kind : KINDS) {
                             if (entry.get(kind) instanceof Map<?, ?> body && body.get("id") instanceof String id) {
                                 ids.add(id);
                             }
@@ -136,7 +139,7 @@ public final class RouteOverrides {
         });
         org.w3c.dom.Document document = builder.parse(file.toFile());
         List<String> ids = new ArrayList<>();
-        for (String tag : List.of("route", "routeConfiguration")) {
+        for (String tag : KINDS) {
             NodeList nodes = document.getElementsByTagNameNS("*", tag);
             for (int i = 0; i < nodes.getLength(); i++) {
                 String id = ((Element) nodes.item(i)).getAttribute("id");

@@ -9,6 +9,7 @@ import java.util.UUID;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
 import dev.caravan.support.JarProcess;
+import dev.caravan.support.Ports;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,7 +21,9 @@ class OperatorRoutesIT {
     @Test
     void externalYamlAddsAPipelineAndExternalXmlReplacesABuiltInOne() throws Exception {
         Db db = Db.fresh();
-        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of(),
+        int port = Ports.free();
+        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of("camel.server.enabled", "true",
+                        "camel.server.port", String.valueOf(port), "caravan.api.keys", "ops-routes-key"),
                 CaravanInstance.resourceDir("/ops-routes"), "greet")) {
             UUID greet = db.insert("greet", "{\"name\": \"Ada\"}");
             UUID cleanup = db.insert("audit_cleanup", "{\"retention_days\": 3}");
@@ -31,6 +34,11 @@ class OperatorRoutesIT {
             assertThat(db.text("SELECT job_result::text FROM job_queue WHERE id = ?", cleanup))
                     .as("the XML route ran, not the built-in one").isEqualTo("{\"replaced\": true, \"retention_days\": 3}");
             assertThat(caravan.context().getRoute("pipeline-audit-cleanup").getSourceLocation()).contains("ops-routes");
+
+            // a REST file replaces the built-in one of its name: the seed's status path is now the folder's
+            assertThat(get(port, "/legacy/job/" + greet).body()).contains("\"status\":\"completed\"");
+            assertThat(get(port, "/job/" + greet).statusCode()).as("the built-in alias is gone").isEqualTo(404);
+            assertThat(get(port, "/api/jobs/" + greet).statusCode()).as("the other REST files stay").isEqualTo(200);
         }
     }
 
@@ -56,5 +64,11 @@ class OperatorRoutesIT {
             assertThat(jar.output()).contains("Caravan cannot start:").contains("pipeline-bad.camel.yaml, line 8")
                     .doesNotContain("\tat ");
         }
+    }
+
+    private static java.net.http.HttpResponse<String> get(int port, String path) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer ops-routes-key").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 }
