@@ -1,10 +1,8 @@
 -- Ends a run whose language model request went to the batch lane (llm_batch_requests): the job waits
 -- as 'deferred', spending no attempt, until its batch has come back and puts it back to 'pending'.
 -- Its last failure, if any, is kept as it was. Fenced on the claim: 0 rows updated = the claim was lost.
--- The job is found by its id alone and its claim checked on the row it locked: given
--- status = 'processing' in the same WHERE, the planner may read the job through
--- job_queue_heartbeat_idx instead, every running job's entry, and does when the table's statistics
--- were taken while few jobs ran (complete_jobs.sql, which has the same lookup). OFFSET 0 keeps it a lookup.
+-- The job is found by its id alone and its claim checked on the row it locked, as in complete_jobs.sql
+-- (which says why: otherwise the planner may read every running job's heartbeat index entry).
 WITH claim AS MATERIALIZED (
     SELECT j.id
       FROM (SELECT id, status, worker_id, started_at

@@ -1,10 +1,8 @@
 -- Puts a failed attempt back to pending after a delay: a retry (spends an attempt, retry_count + 1)
 -- or a snooze (spends none). The failure is recorded in error_details with the earlier ones kept in
 -- its history (the last 20). Fenced on the claim: 0 rows updated = the claim was lost.
--- The job is found by its id alone and its claim checked on the row it locked: given
--- status = 'processing' in the same WHERE, the planner may read the job through
--- job_queue_heartbeat_idx instead, every running job's entry, and does when the table's statistics
--- were taken while few jobs ran (complete_jobs.sql, which has the same lookup). OFFSET 0 keeps it a lookup.
+-- The job is found by its id alone and its claim checked on the row it locked, as in complete_jobs.sql
+-- (which says why: otherwise the planner may read every running job's heartbeat index entry).
 WITH claim AS MATERIALIZED (
     SELECT j.id
       FROM (SELECT id, status, worker_id, started_at

@@ -116,9 +116,10 @@ public final class CaravanBootstrap {
             public void beforeConfigure(BaseMainSupport m) {
                 // A failure that escapes a pipeline is classified, written to its row and logged in one
                 // line by job-fail; Camel's default handler would log it again, at ERROR, with a stack
-                // trace (its "exhausted" line: a provider route's failure its own retries do not cover). Set before the routes are built: a routeConfiguration's errorHandler is not
-                // applied to YAML routes in Camel 4.18. Routes that want redelivery declare an
-                // onException with a redeliveryPolicy in their own route configuration.
+                // trace (its "exhausted" line: a provider route's failure its own retries do not cover).
+                // Set before the routes are built: a routeConfiguration's errorHandler is not applied to
+                // YAML routes in Camel 4.18. Routes that want redelivery declare an onException with a
+                // redeliveryPolicy in their own route configuration.
                 CamelContext context = m.getCamelContext();
                 context.getRegistry().bind(REDELIVERIES, ScheduledExecutorService.class, redeliveries(context));
                 context.getCamelContextExtension().setErrorHandlerFactory(new DefaultErrorHandlerDefinition()

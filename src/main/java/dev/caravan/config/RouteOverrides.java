@@ -30,7 +30,7 @@ import org.w3c.dom.NodeList;
 public final class RouteOverrides {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteOverrides.class);
-    /** What a built-in file holds, one per file, with the file's name as its id: a route, its route configuration, the REST DSL's rest definitions. */
+    /** What a built-in file holds, named as the file: a route, its route configuration, a rest definition. */
     private static final List<String> KINDS = List.of("route", "routeConfiguration", "rest");
 
     private RouteOverrides() {

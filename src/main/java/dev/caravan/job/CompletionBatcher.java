@@ -231,7 +231,7 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
         }
     }
 
-    /** The write-back policy, read when a batch first fails (the route configuration is loaded by then). */
+    /** The write-back policy, read at the first batch (the route configuration is loaded by then). */
     private WriteBackPolicy policy() {
         WriteBackPolicy p = policy;
         if (p == null) {
