@@ -530,14 +530,20 @@ fi
 # time taken; "occupied" is the share of slot-time spent on jobs while jobs were still waiting, which
 # is what refilling at once decides (with 3 x C jobs of spread latencies the tail after the last claim
 # is idle whatever the worker does: a perfect scheduler reaches a ratio of about 0.74 there).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # a process's CPU time so far, in clock ticks
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }   # every core's busy ticks
 io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits; sets wave (the figures)
-  local name=$1 c=$2 w=$3 n=$(($2 * IO_ROUNDS)) done_n ms occupied peak_calls mean ideal_s
+  local name=$1 c=$2 w=$3 n=$(($2 * IO_ROUNDS)) done_n ms occupied peak_calls mean ideal_s w0 s0 m0 w1 s1 m1
   curl -s -X POST "localhost:$stub_port/reset" >/dev/null
   # fresh statistics after the drains before (a server may run without autovacuum, as this one does)
   sql "VACUUM ANALYZE job_queue" >/dev/null
+  # where the machine's CPU went while the jobs ran: the worker, the stub, everything else (PostgreSQL,
+  # this script); on two cores a wave's calls wait for what the others use
+  w0=$(cpu_ticks "$w"); s0=$(cpu_ticks "$stub_pid"); m0=$(machine_ticks)
   sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
        '$name', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
   wait_done "$name" "$w"
+  w1=$(cpu_ticks "$w"); s1=$(cpu_ticks "$stub_pid"); m1=$(machine_ticks)
   read -r done_n ms occupied <<<"$(sql "WITH w AS (SELECT min(started_at) AS t0, max(started_at) AS t1 FROM job_queue
       WHERE job_name = '$name')
     SELECT count(*) FILTER (WHERE status = 'completed'),
@@ -551,7 +557,8 @@ io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits;
     keep=true
     echo "io: $name took $ms ms against an ideal of $ideal_s s; the worker's log is kept (below)" >&2
   fi
-  wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls"
+  wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls; \
+cpu s $(python3 -c "t = $(getconf CLK_TCK); print(round(($w1 - $w0) / t, 1), round(($s1 - $s0) / t, 1), round(($m1 - $m0 - $w1 + $w0 - $s1 + $s0) / t, 1), sep=' / ')")"
 }
 if has_phase io; then
   for shape in "wave" "spread"; do
@@ -573,7 +580,7 @@ if has_phase io; then
         wait_done "io-warm-$shape-$jdk-$c" "$w"
         io_wave "io-$shape-$jdk-$c" "$c" "$w"
         rows="$rows
-| io $shape: JDK $jdk, concurrency $c ($threads), $((c * IO_ROUNDS)) jobs at once: jobs done in s (ideal), ratio; occupied while jobs waited; calls in flight peak — first after start / warm; resident MB peak; threads peak | $first / $wave; $(hwm_mb "$w"); $(( first_threads > threads_peak ? first_threads : threads_peak )) |"
+| io $shape: JDK $jdk, concurrency $c ($threads), $((c * IO_ROUNDS)) jobs at once: jobs done in s (ideal), ratio; occupied while jobs waited; calls in flight peak; CPU s worker / stub / rest — first after start / warm; resident MB peak; threads peak | $first / $wave; $(hwm_mb "$w"); $(( first_threads > threads_peak ? first_threads : threads_peak )) |"
         stop_worker "$w"
       done
     done
