@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every exchange property and variable a built-in route or statement reads is either declared in
+ * Every exchange property and variable a built-in route, statement or bean parameter reads is either declared in
  * {@link ExchangeNames} (set by Java) or set by a route: a name misspelt on either side, or renamed
  * on one side only, reads as null at run time and fails here instead.
  */
@@ -27,6 +27,9 @@ class ExchangeNamesTest {
     private static final Pattern SET_PROPERTY = Pattern.compile("setProperty:\\s*\\n\\s*name:\\s*\"?(\\w+)");
     private static final Pattern SET_VARIABLE = Pattern.compile("setVariable:\\s*\\n\\s*name:\\s*\"?(\\w+)");
     private static final Pattern RECEIVE_VARIABLE = Pattern.compile("variableReceive:\\s*\"?(\\w+)");
+    // what a bean reads through its parameters (a constant of ExchangeNames is declared by being one)
+    private static final Pattern BEAN_READS_PROPERTY = Pattern.compile("@ExchangeProperty\\(\"(\\w+)\"\\)");
+    private static final Pattern BEAN_READS_VARIABLE = Pattern.compile("@Variable\\(\"(\\w+)\"\\)");
 
     @Test
     void everyNameARouteOrStatementReadsIsDeclaredOrSetByARoute() throws IOException {
@@ -43,6 +46,13 @@ class ExchangeNamesTest {
                 collect(SET_PROPERTY, text, file, new TreeMap<>()).forEach(setProperties::add);
                 collect(SET_VARIABLE, text, file, new TreeMap<>()).forEach(setVariables::add);
                 collect(RECEIVE_VARIABLE, text, file, new TreeMap<>()).forEach(setVariables::add);
+            }
+        }
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String text = Files.readString(file);
+                collect(BEAN_READS_PROPERTY, text, file, readProperties);
+                collect(BEAN_READS_VARIABLE, text, file, readVariables);
             }
         }
         assertThat(readProperties).as("exchange properties read").isNotEmpty();

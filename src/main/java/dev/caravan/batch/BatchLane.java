@@ -100,7 +100,7 @@ public final class BatchLane {
 
     /** An answer's tokens and their cost at the batch price (caravan.batch.price-factor), to the day's and the job's spend. */
     public void record(String provider, String jobId, String jobType, String model, TokenReport usage) {
-        spend.record(provider, jobId, jobType, model, usage, priceFactor);
+        spend.recordPriced(provider, jobId, jobType, model, usage, priceFactor);
     }
 
     private static String text(Object request) throws IOException {

@@ -10,10 +10,13 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
+import dev.caravan.ExchangeNames;
 import dev.caravan.enrich.Document;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 
 /**
  * Which language model answers a job (bean {@code llm}, used by route enrich-llm): a list of providers,
@@ -111,7 +114,8 @@ public final class LanguageModels {
     }
 
     /** The list of providers for a job; an unknown provider name fails it (PROVIDER_NOT_CONFIGURED). */
-    public Plan plan(String jobType, Map<String, Object> payload, String routeChoice) {
+    public Plan plan(@ExchangeProperty(ExchangeNames.JOB_TYPE) String jobType, @Variable("payload") Map<String, Object> payload,
+                     @Variable(ExchangeNames.LLM_PROVIDERS) String routeChoice) {
         String list = null;
         String from = null;
         Object asked = payload == null ? null : payload.get("llm_providers");
@@ -177,7 +181,7 @@ public final class LanguageModels {
      * The next provider to call, skipping one whose breaker is open now; when the list is used up, the
      * job fails with what its providers said (the failure that frees soonest).
      */
-    public String next(Plan plan) {
+    public String next(@Variable("llmPlan") Plan plan) {
         while (plan.next < plan.choices.size()) {
             Choice c = plan.choices.get(plan.next++);
             if (plan.next < plan.choices.size() && breakerOpen.test(c.provider())) {
@@ -193,8 +197,9 @@ public final class LanguageModels {
     }
 
     /** The request for the current provider. */
-    public Object request(Plan plan, String jobType, String lane, Map<String, Object> payload, Document document, Object ocr)
-            throws IOException {
+    public Object request(@Variable("llmPlan") Plan plan, @ExchangeProperty(ExchangeNames.JOB_TYPE) String jobType,
+                          @ExchangeProperty(ExchangeNames.JOB_LANE) String lane, @Variable("payload") Map<String, Object> payload,
+                          @Variable("document") Document document, @Variable("ocrResult") Object ocr) throws IOException {
         LanguageModel model = models.get(plan.current.provider());
         String chosen = plan.current.model();
         if (chosen == null && payloadChoice && payload != null && payload.get("llm_model") instanceof String m && !m.isBlank()) {
@@ -206,12 +211,12 @@ public final class LanguageModels {
     }
 
     /** The most tokens the request for the current provider may use (its prompt, estimated, and its answer's limit). */
-    public long tokens(Plan plan) {
+    public long tokens(@Variable("llmPlan") Plan plan) {
         return plan.request.tokensAtMost();
     }
 
     /** The model the request for the current provider asks for. */
-    public String model(Plan plan) {
+    public String model(@Variable("llmPlan") Plan plan) {
         return plan.request.model();
     }
 
@@ -219,7 +224,7 @@ public final class LanguageModels {
      * After the current provider failed: a failure that says it cannot answer now (breaker open, budget
      * spent, rate limit) moves on to the next provider, if there is one; any other is the job's.
      */
-    public void failed(Plan plan, Exception error) throws Exception {
+    public void failed(@Variable("llmPlan") Plan plan, Exception error) throws Exception {
         // a failure may arrive wrapped (a method expression in an operator's route wraps what its bean threw)
         Throwable cause = error;
         while (!(cause instanceof JobFailureException) && cause.getCause() != null && cause.getCause() != cause) {
@@ -237,7 +242,7 @@ public final class LanguageModels {
     }
 
     /** The job's result from the answer of the provider that answered. */
-    public Map<String, Object> result(Plan plan, byte[] answer) {
+    public Map<String, Object> result(@Variable("llmPlan") Plan plan, @Variable("llmAnswer") byte[] answer) {
         Map<String, Object> result = models.get(plan.current.provider()).result(answer);
         if (!plan.passedOver.isEmpty() || plan.answeredBy != null) {
             Map<String, Object> out = new LinkedHashMap<>(result);
@@ -250,11 +255,6 @@ public final class LanguageModels {
             return out;
         }
         return result;
-    }
-
-    /** For tests and the console: the language model of a provider. */
-    public LanguageModel model(String provider) {
-        return models.get(provider);
     }
 
     private static void passOver(Plan plan, Choice c, JobFailureException why) {

@@ -10,6 +10,7 @@ import dev.caravan.job.FailureKind;
 import dev.caravan.job.JobFailureException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Variable;
 
 /**
  * What a provider call produced, judged for route provider-call and the providers' routes: the
@@ -63,7 +64,7 @@ public final class ProviderAnswers {
     }
 
     /** Checks the HTTP status of an answer (the routes accept 200-499 so client errors do not trip the breaker). */
-    public void check(String name, Message answer) {
+    public void check(@Variable("provider") String name, Message answer) {
         Provider p = providers.get(name);
         Long limit = answer.getHeader(TOO_LARGE, Long.class);
         if (limit != null) {
@@ -90,7 +91,7 @@ public final class ProviderAnswers {
     }
 
     /** What a language model's answer says of tokens (usage, budget left); nothing for other providers. */
-    public TokenReport tokens(String name, Message answer) {
+    public TokenReport tokens(@Variable("provider") String name, Message answer) {
         Provider p = providers.get(name);
         return p.protocol().llm() ? TokenReport.of(p.protocol(), answer) : TokenReport.NONE;
     }
@@ -109,7 +110,7 @@ public final class ProviderAnswers {
     }
 
     /** The answer's body, as {@link #capture} read it. */
-    public byte[] body(String name, Message answer) {
+    public byte[] body(@Variable("provider") String name, Message answer) {
         byte[] body = answer.getBody(byte[].class);
         if (body == null || body.length == 0) {
             throw ProviderErrors.badResponse(providers.get(name), "a body", null);
@@ -118,7 +119,7 @@ public final class ProviderAnswers {
     }
 
     /** Throws the classified failure for whatever a call raised; secrets are taken out of its message. */
-    public void translate(String name, Exception error) throws Exception {
+    public void translate(@Variable("provider") String name, Exception error) throws Exception {
         JobFailureException failure = ProviderErrors.exception(providers.get(name), error);
         if (failure == null) {
             meters.count(name, "error"); // not a provider failure: a bug, classified by the job's failure handling

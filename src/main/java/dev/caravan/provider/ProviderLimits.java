@@ -16,7 +16,9 @@ import dev.caravan.job.JobFailureException;
 import dev.caravan.trace.JobTraces;
 import io.opentelemetry.api.trace.Span;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -103,7 +105,8 @@ public final class ProviderLimits {
      * job is snoozed (PROVIDER_RATE_LIMITED) without spending an attempt. A provider that is not
      * configured fails the job at once (PROVIDER_NOT_CONFIGURED).
      */
-    public ProviderCall acquire(String name, String jobId, Long tokens, Exchange exchange) throws InterruptedException {
+    public ProviderCall acquire(@Variable("provider") String name, @ExchangeProperty(ExchangeNames.JOB_ID) String jobId,
+                                @Variable("providerTokens") Long tokens, Exchange exchange) throws InterruptedException {
         long started = System.nanoTime();
         ProviderCall untraced = acquire(name, jobId, tokens);
         ProviderCall call = !traces.enabled() ? untraced : untraced.traced(traces.startCall(
@@ -188,7 +191,7 @@ public final class ProviderLimits {
      * and what the provider's headers said of its budget, and records the call's duration. Never fails
      * the job (a lease also expires).
      */
-    public void release(ProviderCall call, TokenReport usage, Exchange exchange) {
+    public void release(@Variable("providerCall") ProviderCall call, @Variable("providerUsage") TokenReport usage, Exchange exchange) {
         if (call == null || !call.markReleased()) {
             return;
         }

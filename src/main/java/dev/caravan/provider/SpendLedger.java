@@ -13,9 +13,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
+import dev.caravan.ExchangeNames;
 import dev.caravan.infra.SqlResource;
 import dev.caravan.job.FailureCodes;
 import dev.caravan.job.FailureKind;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -90,7 +93,7 @@ public final class SpendLedger implements org.apache.camel.Service {
      * Before a call: snoozes the job (BUDGET_EXHAUSTED) when a budget of its provider or job type is
      * used up. Reads the database only when budgets are configured.
      */
-    public void check(String provider, String jobType) {
+    public void check(@Variable("provider") String provider, @ExchangeProperty(ExchangeNames.JOB_TYPE) String jobType) {
         if (budgets.isEmpty()) {
             return;
         }
@@ -122,18 +125,20 @@ public final class SpendLedger implements org.apache.camel.Service {
      * and the job's sums (in memory until the next {@link #flush}) and to the metrics. A call whose answer
      * gave no usage costs nothing known and is not recorded. Never fails the job.
      */
-    public void record(ProviderCall call, String jobId, String jobType, String model, TokenReport report) {
+    public void record(@Variable("providerCall") ProviderCall call, @ExchangeProperty(ExchangeNames.JOB_ID) String jobId,
+                       @ExchangeProperty(ExchangeNames.JOB_TYPE) String jobType, @Variable(ExchangeNames.PROVIDER_MODEL) String model,
+                       @Variable("providerUsage") TokenReport report) {
         if (call == null) {
             return;
         }
-        record(call.provider(), jobId, jobType, model, report, BigDecimal.ONE);
+        recordPriced(call.provider(), jobId, jobType, model, report, BigDecimal.ONE);
     }
 
     /**
      * The same for a call whose price is a part of the published one (the batch lane's answers: half): its
      * tokens counted as they are, its cost times priceFactor.
      */
-    public void record(String provider, String jobId, String jobType, String model, TokenReport report, BigDecimal priceFactor) {
+    public void recordPriced(String provider, String jobId, String jobType, String model, TokenReport report, BigDecimal priceFactor) {
         Provider p = providers.get(provider);
         if (!p.protocol().llm()) {
             return;
