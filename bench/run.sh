@@ -8,7 +8,8 @@
 #            all take BENCH_IO_DELAY seconds (the wave case), then calls of 0.5 to 4 s (the spread
 #            case), each as the first jobs after start and again warm (after BENCH_IO_WARM_UP jobs
 #            answered at once); time against the ideal (jobs x mean latency / C), slot occupancy while
-#            jobs waited, calls in flight at the stub, peak resident memory and threads; with each JDK of
+#            jobs waited, calls in flight at the stub, the time from an answer to its slot's next call,
+#            the CPU of the worker, the stub and the rest, peak resident memory and threads; with each JDK of
 #            BENCH_IO_JAVAS (default: java, and the newest JDK 24+ under /usr/lib/jvm, virtual threads);
 #   batch    the batch lane: BENCH_BATCH_JOBS (50,000) ai_processing jobs marked llm_batch, inserted at once,
 #            through the stub's Files and Batches APIs (each batch answered 2 s after it is created):
@@ -562,13 +563,20 @@ io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits;
            round((sum(extract(epoch FROM least(completed_at, t1) - greatest(started_at, t0)))
                   FILTER (WHERE started_at < t1) / ($c * extract(epoch FROM max(t1) - max(t0))))::numeric, 2)
       FROM job_queue, w WHERE job_name = '$name'" | tr '|' ' ')"
-  read -r peak_calls mean <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]))')"
+  # turn = from an answer to the call its freed slot makes next: the i-th answer frees the slot that makes
+  # call C + i (both in the stub's order), so each call after the first C pairs with the answer C before it
+  read -r peak_calls mean turn <<<"$(curl -s "localhost:$stub_port/stats" | python3 -c '
+import json, statistics, sys
+d = json.load(sys.stdin); c = int(sys.argv[1]); a = sorted(d["arrived"]); r = sorted(d["answered"])
+t = sorted(a[c + i] - r[i] for i in range(min(len(a) - c, len(r))))
+turn = "%d / %d" % (statistics.median(t) * 1000, t[int(len(t) * 0.9)] * 1000) if t else "-"
+print(d["peak_in_flight"], d["delay_total"] / max(1, d["calls"]), turn)' "$c")"
   ideal_s=$(python3 -c "print(round($n * $mean / $c, 2))")
   if python3 -c "import sys; sys.exit(0 if $ms > 3000 * $ideal_s else 1)"; then
     keep=true
     echo "io: $name took $ms ms against an ideal of $ideal_s s; the worker's log is kept (below)" >&2
   fi
-  wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls; \
+  wave="$done_n of $n in $(python3 -c "print(round($ms / 1000, 2))") ($ideal_s), $(python3 -c "print(round($ideal_s * 1000 / max($ms, 1), 2))"); $occupied; $peak_calls; turn $turn ms; \
 cpu s $(python3 -c "t = $(getconf CLK_TCK); print(round(($w1 - $w0) / t, 1), round(($s1 - $s0) / t, 1), round(($m1 - $m0 - $w1 + $w0 - $s1 + $s0) / t, 1), sep=' / ')")"
 }
 if has_phase io; then
@@ -591,7 +599,7 @@ if has_phase io; then
         wait_done "io-warm-$shape-$jdk-$c" "$w"
         io_wave "io-$shape-$jdk-$c" "$c" "$w"
         rows="$rows
-| io $shape: JDK $jdk, concurrency $c ($threads), $((c * IO_ROUNDS)) jobs at once: jobs done in s (ideal), ratio; occupied while jobs waited; calls in flight peak; CPU s worker / stub / rest — first after start / warm; resident MB peak; threads peak | $first / $wave; $(hwm_mb "$w"); $(( first_threads > threads_peak ? first_threads : threads_peak )) |"
+| io $shape: JDK $jdk, concurrency $c ($threads), $((c * IO_ROUNDS)) jobs at once: jobs done in s (ideal), ratio; occupied while jobs waited; calls in flight peak; an answer to its slot's next call p50 / p90; CPU s worker / stub / rest — first after start / warm; resident MB peak; threads peak | $first / $wave; $(hwm_mb "$w"); $(( first_threads > threads_peak ? first_threads : threads_peak )) |"
         stop_worker "$w"
       done
     done

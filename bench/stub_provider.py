@@ -23,7 +23,9 @@ PDF -> XML gateway to load Caravan the way a slow real provider does, and counts
                               about as large as the upload (X-Stub-Xml-Bytes overrides the size)
   GET  /doc/<N>mb.pdf          a PDF-looking document of N MB (for file_url), streamed
   GET  /stats                 {"calls", "in_flight", "peak_in_flight", "bytes_received", "delay_total",
-                               "tokens", "refused"} (tokens served, calls answered 429)
+                               "tokens", "refused"} (tokens served, calls answered 429), and
+                               "arrived", "answered": when each delayed chat call came and was
+                               answered (seconds since the epoch, in order)
   POST /reset                 zeroes the counters
 
 Standard library only (asyncio), one process, so thousands of calls can wait at once.
@@ -32,7 +34,9 @@ import asyncio
 import random
 import json
 import sys
+import time
 
+TIMES = {"arrived": [], "answered": []}  # of the delayed chat calls, for /stats
 stats = {"calls": 0, "in_flight": 0, "peak_in_flight": 0, "bytes_received": 0, "delay_total": 0.0,
          "tokens": 0, "refused": 0, "batches": 0, "batch_lines": 0, "batch_max_lines": 0}
 FILES = {}    # the Files API's files, by id
@@ -231,7 +235,7 @@ async def handle(reader, writer):
                 await document(writer, int(path[len("/doc/"):].split("mb")[0]))
             elif path == "/stats":
                 await drain_body(reader, headers)
-                respond(writer, 200, json.dumps(stats).encode())
+                respond(writer, 200, json.dumps({**stats, **TIMES}).encode())
             elif "/files" in path or "/batches" in path:
                 body = await read_body(reader, headers)
                 if method == "GET" and path.endswith("/content"):
@@ -243,6 +247,8 @@ async def handle(reader, writer):
             elif path == "/reset":
                 await drain_body(reader, headers)
                 stats.update(calls=0, in_flight=0, peak_in_flight=0, bytes_received=0, delay_total=0.0, tokens=0, refused=0)
+                TIMES["arrived"].clear()
+                TIMES["answered"].clear()
                 respond(writer, 200, b"{}")
             else:
                 stats["calls"] += 1
@@ -273,9 +279,11 @@ async def handle(reader, writer):
                     elif WARM_UP in body:
                         respond(writer, 200, ANSWER)
                     else:
+                        TIMES["arrived"].append(round(time.time(), 4))
                         delay = RANDOM.uniform(*SPREAD) if SPREAD else DELAY
                         stats["delay_total"] += delay
                         await asyncio.sleep(delay)
+                        TIMES["answered"].append(round(time.time(), 4))
                         if DRIP:
                             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                          b"Content-Length: %d\r\n\r\n" % len(ANSWER))
