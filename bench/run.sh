@@ -135,6 +135,9 @@ else
   where="embedded"
 fi
 sql() { psql "$url" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+# the machine's CPU so far, every core's, in clock ticks: busy (user, nice, system, irq, softirq) and all
+machine_ticks() { awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9}' /proc/stat; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # a process's CPU time so far, in clock ticks
 
 # start_worker ID LOG: one Caravan process with the no-op pipeline, its pid in $started
 start_worker() {
@@ -187,7 +190,7 @@ drain() {
     [ "$rss" -gt "$rss_peak" ] && rss_peak=$rss
     # how busy the machine's cores were while jobs drained (all processes: workers, PostgreSQL, this
     # script): near 100 % means the CPU, not the database's locks, sets the pace
-    read -r busy1 all1 <<<"$(awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9}' /proc/stat)"
+    read -r busy1 all1 <<<"$(machine_ticks)"
     if [ "$(date +%s)" -ge "$due_at" ] && [ -n "$busy0" ]; then cpu_b=$((cpu_b + busy1 - busy0)); cpu_a=$((cpu_a + all1 - all0)); fi
     busy0=$busy1; all0=$all1
     [ "$left" -eq 0 ] && break
@@ -445,8 +448,7 @@ wait_done() {
   local deadline=$(( $(date +%s) + MAX_WAIT )) th=0 left key value _
   threads_peak=0
   # one psql session for all the checks: a psql and a new backend per check (five a second) took more
-  # CPU than the worker did in an io wave at C = 200 (1.6 s against 0.4), from the two cores the wave
-  # needs; the figures come from the rows, so the checks only say when to read them
+  # CPU than the worker did in an io wave at C = 200 (1.6 s against 0.4), from the two cores the wave needs
   coproc CHECKS { psql "$url" -qAtX; }
   while :; do
     echo "SELECT count(*) FROM (SELECT 1 FROM job_queue WHERE status IN ('pending', 'processing') AND job_name = '$1' LIMIT 1) x;" >&"${CHECKS[1]}"
@@ -542,8 +544,6 @@ fi
 # time taken; "occupied" is the share of slot-time spent on jobs while jobs were still waiting, which
 # is what refilling at once decides (with 3 x C jobs of spread latencies the tail after the last claim
 # is idle whatever the worker does: a perfect scheduler reaches a ratio of about 0.74 there).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # a process's CPU time so far, in clock ticks
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }   # every core's busy ticks
 io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits; sets wave (the figures)
   local name=$1 c=$2 w=$3 n=$(($2 * IO_ROUNDS)) done_n ms occupied peak_calls mean ideal_s w0 s0 m0 w1 s1 m1
   curl -s -X POST "localhost:$stub_port/reset" >/dev/null
@@ -551,11 +551,11 @@ io_wave() {  # NAME C WORKER-PID: inserts 3 x C (IO_ROUNDS) jobs at once, waits;
   sql "VACUUM ANALYZE job_queue" >/dev/null
   # where the machine's CPU went while the jobs ran: the worker, the stub, everything else (PostgreSQL,
   # this script); on two cores a wave's calls wait for what the others use
-  w0=$(cpu_ticks "$w"); s0=$(cpu_ticks "$stub_pid"); m0=$(machine_ticks)
+  w0=$(cpu_ticks "$w"); s0=$(cpu_ticks "$stub_pid"); read -r m0 _ <<<"$(machine_ticks)"
   sql "INSERT INTO job_queue (job_type, job_lane, job_name, job_payload) SELECT 'ai_processing', 'ai_queue_simple',
        '$name', '{\"ocr_text\": \"a short document\"}' FROM generate_series(1, $n)"
   wait_done "$name" "$w"
-  w1=$(cpu_ticks "$w"); s1=$(cpu_ticks "$stub_pid"); m1=$(machine_ticks)
+  w1=$(cpu_ticks "$w"); s1=$(cpu_ticks "$stub_pid"); read -r m1 _ <<<"$(machine_ticks)"
   read -r done_n ms occupied <<<"$(sql "WITH w AS (SELECT min(started_at) AS t0, max(started_at) AS t1 FROM job_queue
       WHERE job_name = '$name')
     SELECT count(*) FILTER (WHERE status = 'completed'),
