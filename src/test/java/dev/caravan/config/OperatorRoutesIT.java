@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.caravan.support.CaravanInstance;
 import dev.caravan.support.Db;
 import dev.caravan.support.JarProcess;
@@ -15,7 +18,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** An operator's routes folder: a new pipeline in YAML, a built-in route replaced in XML, a broken file. */
+/**
+ * An operator's routes folder: a new pipeline in YAML, a built-in route replaced in XML, a new language-model
+ * job type with its own prompts, a broken file.
+ */
 class OperatorRoutesIT {
 
     @Test
@@ -39,6 +45,71 @@ class OperatorRoutesIT {
             assertThat(get(port, "/legacy/job/" + greet).body()).contains("\"status\":\"completed\"");
             assertThat(get(port, "/job/" + greet).statusCode()).as("the built-in alias is gone").isEqualTo(404);
             assertThat(get(port, "/api/jobs/" + greet).statusCode()).as("the other REST files stay").isEqualTo(200);
+        }
+    }
+
+    /**
+     * README's "A job type of its own for a language model", done as a newcomer would: a pipeline file
+     * that hands its payload to enrich-llm, three prompt files in a folder of their own, a provider that
+     * only configuration names, and the job type's own list of providers.
+     */
+    @Test
+    void aNewLanguageModelJobTypeNeedsARouteFilePromptsAndConfigurationOnly() throws Exception {
+        WireMockServer local = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        local.start();
+        Db db = Db.fresh();
+        Path routes = Files.createTempDirectory("llm-routes");
+        Path prompts = Files.createTempDirectory("llm-prompts");
+        try {
+            Files.writeString(routes.resolve("pipeline-invoice-summary.camel.yaml"), """
+                    - route:
+                        id: pipeline-invoice-summary
+                        from:
+                          uri: direct:pipeline-invoice_summary
+                          steps:
+                            - setVariable:
+                                name: payload
+                                simple: "${body}"
+                            - to: direct:enrich-llm
+                    """);
+            Files.writeString(prompts.resolve("invoice_summary-system.md"), "You read invoices and answer in JSON.");
+            Files.writeString(prompts.resolve("invoice_summary-user.md"), "The invoice: {{ocr_text}}");
+            Files.writeString(prompts.resolve("invoice_summary-schema.json"), """
+                    {"type": "object", "properties": {"total": {"type": "number"}, "vendor": {"type": "string"}},
+                     "required": ["total", "vendor"], "additionalProperties": false}""");
+            local.stubFor(WireMock.post(WireMock.urlEqualTo("/v1/chat/completions")).willReturn(WireMock.okJson("""
+                    {"id": "chatcmpl-7", "object": "chat.completion", "model": "tiny-1",
+                     "choices": [{"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": "{\\"total\\": 42.5, \\"vendor\\": \\"ACME\\"}"}}],
+                     "usage": {"prompt_tokens": 31, "completion_tokens": 9, "total_tokens": 40}}""")));
+            try (CaravanInstance caravan = CaravanInstance.start(db, Map.of(
+                    "caravan.providers.extra", "local",
+                    "caravan.providers.local.base-url", local.baseUrl() + "/v1",
+                    "caravan.providers.local.auth-style", "none",
+                    "caravan.providers.local.model", "tiny",
+                    "caravan.providers.local.prompts", "file:" + prompts,
+                    "caravan.llm.invoice_summary.providers", "local"), routes, "invoice_summary")) {
+                UUID id = db.insert("invoice_summary", "{\"ocr_text\": \"ACME Ltd. Total due: 42.50 EUR\"}");
+
+                await().atMost(Duration.ofSeconds(10)).until(() -> "completed".equals(db.status(id)));
+
+                assertThat(db.text("SELECT job_result::text FROM job_queue WHERE id = ?", id))
+                        .contains("\"output\": {\"total\": 42.5, \"vendor\": \"ACME\"}").contains("\"provider\": \"local\"")
+                        .contains("\"total_tokens\": 40");
+                local.verify(WireMock.postRequestedFor(WireMock.urlEqualTo("/v1/chat/completions"))
+                        .withHeader("Authorization", WireMock.absent())
+                        .withRequestBody(WireMock.matchingJsonPath("$.model", WireMock.equalTo("tiny")))
+                        .withRequestBody(WireMock.matchingJsonPath("$.messages[0].content",
+                                WireMock.equalTo("You read invoices and answer in JSON.")))
+                        .withRequestBody(WireMock.matchingJsonPath("$.messages[1].content",
+                                WireMock.equalTo("The invoice: ACME Ltd. Total due: 42.50 EUR")))
+                        .withRequestBody(WireMock.matchingJsonPath("$.response_format.json_schema.name",
+                                WireMock.equalTo("invoice_summary")))
+                        .withRequestBody(WireMock.matchingJsonPath("$.response_format.json_schema.schema.required[1]",
+                                WireMock.equalTo("vendor"))));
+            }
+        } finally {
+            local.stop();
         }
     }
 
