@@ -32,7 +32,6 @@ import dev.caravan.job.JobDispatcher;
 import dev.caravan.job.JobResults;
 import dev.caravan.job.JobThreads;
 import dev.caravan.job.WorkerStatus;
-import dev.caravan.job.WriteBackPolicy;
 import dev.caravan.maintenance.AuditCleanup;
 import dev.caravan.metrics.JobMetrics;
 import dev.caravan.provider.Providers;
@@ -105,7 +104,7 @@ public final class CaravanConfiguration implements CamelConfiguration {
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
         registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
-                integer(props, "caravan.complete.max-batch"), inFlight, () -> WriteBackPolicy.of(context), traces));
+                integer(props, "caravan.complete.max-batch"), inFlight, context, traces));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight, integer(props, "caravan.claim.fair-max-running")));
         registry.bind("namedParameters", new NamedParameters());
         String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");

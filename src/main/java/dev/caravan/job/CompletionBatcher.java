@@ -15,7 +15,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -26,7 +25,9 @@ import dev.caravan.infra.SqlResource;
 import dev.caravan.trace.JobTraces;
 import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncCallback;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.AsyncProcessorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,22 +51,29 @@ import static dev.caravan.ExchangeNames.RUN_SPAN;
  * Under load that is one commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
  * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
- * <p>A failed batch is written again here, not by the route's error handler (which would copy every
- * job's exchange in advance, on the hot path, for the rare failure), under the write-back policy of
- * route configuration job-write-back ({@link WriteBackPolicy#write}): by default after the database's own
- * trouble (a connection cut, a restart, a deadlock) again and again, as long as the worker runs, since
- * the jobs are done and only their rows wait (the heartbeat keeps them held meanwhile); after any other
- * error, caravan.write-back.retries times, then its jobs get the error and stay 'processing' for the reaper.
- * A batch PostgreSQL refuses for its data (a result jsonb cannot hold) is written again one job at a
- * time, so only the job whose result was refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to
- * hand to job-fail) and the others complete.
+ * <p>Each batch is written by route job-write-completions (its step is {@link #write}), one exchange per
+ * batch, so a failed batch is written again as every write-back is, under route configuration
+ * job-write-back: by default after the database's own trouble (a connection cut, a restart, a deadlock)
+ * again and again, as long as the worker runs, since the jobs are done and only their rows wait (the
+ * heartbeat keeps them held meanwhile); after any other error, caravan.write-back.retries times, then
+ * its jobs get the error and stay 'processing' for the reaper. A batch PostgreSQL refuses for its data
+ * (a result jsonb cannot hold) is not tried again but written again one job at a time, so only the job
+ * whose result was refused fails (RESULT_NOT_SERIALIZABLE, for job-complete to hand to job-fail) and
+ * the others complete.
  */
 public final class CompletionBatcher extends AsyncProcessorSupport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
     private static final String SQL = SqlResource.load("complete_jobs.sql");
 
+    /** The route that writes each batch. */
+    public static final String ROUTE = "direct:job-write-completions";
+
     private record Pending(JobRow job, String resultJson, String filesJson, CompletableFuture<Boolean> done) {
+    }
+
+    /** One batch as sql/complete_jobs.sql takes it: per job its id, claim instant, result and output files. */
+    public record Batch(String[] ids, String[] claimedAt, String[] results, String[] files) {
     }
 
     private final NamedParameterJdbcTemplate jdbc;
@@ -79,19 +87,20 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
 
     private final InFlightRegistry inFlight;
     private final JobTraces traces;
-    private final Supplier<WriteBackPolicy> policySource;
-    private volatile WriteBackPolicy policy;
+    private final CamelContext context;
+    private ProducerTemplate route;
 
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             Supplier<WriteBackPolicy> policy) {
-        this(dataSource, workerId, maxBatch, inFlight, policy, JobTraces.OFF);
+                             CamelContext context) {
+        this(dataSource, workerId, maxBatch, inFlight, context, JobTraces.OFF);
     }
 
+    /** @param context the context holding route {@value #ROUTE}, which calls {@link #write} */
     public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             Supplier<WriteBackPolicy> policy, JobTraces traces) {
+                             CamelContext context, JobTraces traces) {
         this.traces = traces;
         this.inFlight = inFlight;
-        this.policySource = policy;
+        this.context = context;
         this.jdbc = new NamedParameterJdbcTemplate(dataSource);
         this.workerId = workerId;
         this.maxBatch = maxBatch;
@@ -202,42 +211,43 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
 
     private void flush(List<Pending> batch) {
         int n = batch.size();
-        String[] ids = new String[n];
-        String[] claimedAt = new String[n];
-        String[] results = new String[n];
-        String[] files = new String[n];
+        Batch written = new Batch(new String[n], new String[n], new String[n], new String[n]);
         for (int i = 0; i < n; i++) {
             Pending p = batch.get(i);
-            ids[i] = p.job().id().toString();
-            claimedAt[i] = p.job().claimedAt();
-            results[i] = p.resultJson();
-            files[i] = p.filesJson();
+            written.ids()[i] = p.job().id().toString();
+            written.claimedAt()[i] = p.job().claimedAt();
+            written.results()[i] = p.resultJson();
+            written.files()[i] = p.filesJson();
         }
-        MapSqlParameterSource params = new MapSqlParameterSource()
-                .addValue("ids", ids).addValue("claimedAt", claimedAt).addValue("results", results)
-                .addValue("files", files).addValue("workerId", workerId);
-        try {
-            Set<UUID> completed = policy().write(() -> new HashSet<>(jdbc.queryForList(SQL, params, UUID.class)),
-                    n + " completed job(s)", () -> running);
+        Exchange sent = route().send(ROUTE, e -> e.getMessage().setBody(written));
+        Exception error = sent.getException();
+        if (error == null) {
+            Set<UUID> completed = new HashSet<>(sent.getMessage().getBody(List.class));
             settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
-        } catch (DataAccessException e) {
-            if (DatabaseFaults.isRefusedValue(e) && !DatabaseFaults.causedByDatabase(e)) {
-                isolate(batch, e);
-            } else {
-                fail(batch, e);
-            }
-        } catch (RuntimeException e) {
-            fail(batch, e);
+        } else if (error instanceof DataAccessException refused && DatabaseFaults.refusedValue(refused)) {
+            isolate(batch, refused);
+        } else {
+            fail(batch, error instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("writing the completions failed: " + error, error));
         }
     }
 
-    /** The write-back policy, read at the first batch (the route configuration is loaded by then). */
-    private WriteBackPolicy policy() {
-        WriteBackPolicy p = policy;
-        if (p == null) {
-            policy = p = policySource.get();
+    /**
+     * Route job-write-completions' step: writes the batch in one statement (sql/complete_jobs.sql) and
+     * returns the ids of the jobs written (not those whose claim was lost).
+     */
+    public List<UUID> write(Batch batch) {
+        return jdbc.queryForList(SQL, new MapSqlParameterSource()
+                .addValue("ids", batch.ids()).addValue("claimedAt", batch.claimedAt()).addValue("results", batch.results())
+                .addValue("files", batch.files()).addValue("workerId", workerId), UUID.class);
+    }
+
+    /** The template sending to the route, made at the first batch (the context has started by then). */
+    private ProducerTemplate route() {
+        if (route == null) {
+            route = context.createProducerTemplate();
         }
-        return p;
+        return route;
     }
 
     /** Writes each job of a refused batch alone; the one PostgreSQL refuses gets a permanent failure. */

@@ -71,6 +71,11 @@ public final class DatabaseFaults {
                 || state.equals("25006");
     }
 
+    /** Whether PostgreSQL refused a value, and the database itself is not in trouble: writing it again cannot help. */
+    public static boolean refusedValue(Throwable error) {
+        return isRefusedValue(error) && !causedByDatabase(error);
+    }
+
     /**
      * Whether PostgreSQL refused a value itself (jsonb cannot hold a NUL or a lone surrogate, a value
      * too large): writing it again cannot help. Not 22P03, a protocol mismatch in how a value was sent.

@@ -3,6 +3,7 @@ package dev.caravan.job;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -11,6 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.caravan.infra.SqlResource;
 import dev.caravan.support.Db;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -22,9 +26,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A completion batch that fails on a database error is written again by the batcher itself (the
- * job-complete route has no redelivery): a blip costs a moment, a lasting failure reaches the job,
- * and a value PostgreSQL refuses fails only the job it belongs to.
+ * A completion batch that fails on a database error is written again under the write-back policy of
+ * the shipped route files (job-write-completions under route configuration job-write-back, loaded
+ * here into a context of their own): a blip costs a moment, a lasting failure reaches the job, and a
+ * value PostgreSQL refuses fails only the job it belongs to.
  */
 class CompletionBatcherIT {
 
@@ -35,7 +40,8 @@ class CompletionBatcherIT {
         Db db = database();
         JobRow job = claimed(db);
         AtomicInteger writes = new AtomicInteger();
-        try (CompletionBatcher batcher = batcher(db, writes)) {
+        try (Writer writer = writer(db, writes)) {
+            CompletionBatcher batcher = writer.batcher;
             tableAway(db);
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
             // a write takes a connection each time: the third means the first two failed (the table is gone)
@@ -53,7 +59,8 @@ class CompletionBatcherIT {
     void aBatchThatKeepsFailingGivesTheJobTheDatabaseError() throws Exception {
         Db db = database();
         JobRow job = claimed(db);
-        try (CompletionBatcher batcher = batcher(db)) {
+        try (Writer writer = writer(db, new AtomicInteger())) {
+            CompletionBatcher batcher = writer.batcher;
             tableAway(db);
             long started = System.nanoTime();
             CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
@@ -85,9 +92,8 @@ class CompletionBatcherIT {
                 return super.getConnection();
             }
         };
-        try (CompletionBatcher batcher = new CompletionBatcher(restarting, WORKER, 500, new InFlightRegistry(4),
-                () -> policy(5, 10, 40))) {
-            CompletableFuture<Boolean> done = batcher.complete(job, "{\"ok\": true}", null);
+        try (Writer writer = new Writer(restarting, 5, 10, 40)) {
+            CompletableFuture<Boolean> done = writer.batcher.complete(job, "{\"ok\": true}", null);
 
             assertThat(done.get(20, TimeUnit.SECONDS)).as("completed, after 12 refusals and 5 retries allowed").isTrue();
         }
@@ -102,7 +108,8 @@ class CompletionBatcherIT {
         JobRow good = claimed(db);
         JobRow refused = claimed(db);
         AtomicInteger writes = new AtomicInteger();
-        try (CompletionBatcher batcher = batcher(db, writes)) {
+        try (Writer writer = writer(db, writes)) {
+            CompletionBatcher batcher = writer.batcher;
             // the first job's batch is taken and its write fails and is retried, so the next two queue
             // up behind it as one batch
             tableAway(db);
@@ -197,20 +204,8 @@ class CompletionBatcherIT {
         db.update("ALTER TABLE job_queue_away RENAME TO job_queue");
     }
 
-    /** 5 retries, 100 ms doubling up to 800 ms between them. */
-    static final WriteBackPolicy POLICY = policy(5, 100, 800);
-
-    static WriteBackPolicy policy(int retries, long delay, long maxDelay) {
-        return new WriteBackPolicy(new WriteBackPolicy.Redelivery(-1, delay, 2, maxDelay),
-                new WriteBackPolicy.Redelivery(retries, delay, 2, maxDelay));
-    }
-
-    private static CompletionBatcher batcher(Db db) {
-        return batcher(db, new AtomicInteger());
-    }
-
-    /** A batcher whose every write (one connection each) is counted in {@code writes}. */
-    private static CompletionBatcher batcher(Db db, AtomicInteger writes) {
+    /** A writer of 5 retries, 100 ms doubling up to 800 ms between them, whose every write (one connection each) is counted. */
+    private static Writer writer(Db db, AtomicInteger writes) throws Exception {
         javax.sql.DataSource counted = new org.springframework.jdbc.datasource.DelegatingDataSource(
                 new DriverManagerDataSource(db.url())) {
             @Override
@@ -219,7 +214,33 @@ class CompletionBatcherIT {
                 return super.getConnection();
             }
         };
-        return new CompletionBatcher(counted, WORKER, 500, new InFlightRegistry(4), () -> POLICY);
+        return new Writer(counted, 5, 100, 800);
+    }
+
+    /** A batcher writing through the shipped route files, with this write-back policy's settings. */
+    private static final class Writer implements AutoCloseable {
+        final DefaultCamelContext context = new DefaultCamelContext();
+        final CompletionBatcher batcher;
+
+        Writer(javax.sql.DataSource dataSource, int retries, long delayMs, long maxDelayMs) throws Exception {
+            Properties settings = new Properties();
+            settings.setProperty("caravan.write-back.retries", String.valueOf(retries));
+            settings.setProperty("caravan.write-back.retry-delay-ms", String.valueOf(delayMs));
+            settings.setProperty("caravan.write-back.max-retry-delay-ms", String.valueOf(maxDelayMs));
+            context.getPropertiesComponent().setInitialProperties(settings);
+            batcher = new CompletionBatcher(dataSource, WORKER, 500, new InFlightRegistry(4), context);
+            context.getRegistry().bind("completionBatcher", batcher);
+            PluginHelper.getRoutesLoader(context).loadRoutes(
+                    ResourceHelper.resolveMandatoryResource(context, "classpath:routes/job-write-back.camel.yaml"),
+                    ResourceHelper.resolveMandatoryResource(context, "classpath:routes/job-write-completions.camel.yaml"));
+            context.start();
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            context.stop();
+        }
     }
 
     /** A job as a claim leaves it: processing under this worker, with its claim instant. */

@@ -27,18 +27,6 @@ class DatabaseFaultsIT {
     }
 
     @Test
-    void completionBatchesAreWrittenAgainUnderTheWriteBackRoutesOwnPolicy() throws InterruptedException {
-        Db db = Db.fresh();
-        try (CaravanInstance caravan = CaravanInstance.start(db, Map.of(
-                "caravan.write-back.retries", "7", "caravan.write-back.retry-delay-ms", "150"))) {
-            WriteBackPolicy policy = WriteBackPolicy.of(caravan.context());
-            assertThat(policy.databaseTrouble()).as("the database's own trouble: until it answers")
-                    .isEqualTo(new WriteBackPolicy.Redelivery(-1, 150, 2, 5000));
-            assertThat(policy.otherErrors()).isEqualTo(new WriteBackPolicy.Redelivery(7, 150, 2, 5000));
-        }
-    }
-
-    @Test
     void heartbeatsAndCompletionBatchesOverTheSameJobsNeverDeadlock() {
         Db db = Db.fresh();
         // a heartbeat every 20 ms over 40 running jobs while they complete in batches: thousands of overlaps
