@@ -25,6 +25,7 @@ import dev.caravan.job.ClaimPollStrategy;
 import dev.caravan.job.ClaimScheduler;
 import dev.caravan.job.JobNotifications;
 import dev.caravan.job.CompletionBatcher;
+import dev.caravan.job.CompletionWrites;
 import dev.caravan.job.FailurePlanner;
 import dev.caravan.job.InFlightRegistry;
 import dev.caravan.job.Interruptions;
@@ -103,8 +104,9 @@ public final class CaravanConfiguration implements CamelConfiguration {
         registry.bind("jobProgress", new dev.caravan.job.JobProgress());
         LoggerFactory.getLogger(CaravanConfiguration.class).info("Jobs run on {} ({} slots)",
                 JobThreads.virtual(threads) ? "virtual threads" : "a pool of platform threads", concurrency);
-        registry.bind("completionBatcher", new CompletionBatcher(database.dataSource(), worker.workerId(),
-                integer(props, "caravan.complete.max-batch"), inFlight, context, traces));
+        registry.bind("completionWrites", new CompletionWrites(database.dataSource(), worker.workerId()));
+        registry.bind("completionBatcher", new CompletionBatcher(integer(props, "caravan.complete.max-batch"), inFlight,
+                context, traces));
         registry.bind("claimParameters", new ClaimParameters(worker, inFlight, integer(props, "caravan.claim.fair-max-running")));
         registry.bind("namedParameters", new NamedParameters());
         String routesDir = props.resolveProperty("caravan.routes.dir").orElse("");

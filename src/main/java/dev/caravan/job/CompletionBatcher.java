@@ -5,7 +5,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -16,12 +15,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import javax.sql.DataSource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.infra.Json;
-import dev.caravan.infra.SqlResource;
 import dev.caravan.trace.JobTraces;
 import io.opentelemetry.api.trace.Span;
 import org.apache.camel.AsyncCallback;
@@ -33,8 +30,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.dao.DataAccessException;
-import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
-import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 
 import static dev.caravan.ExchangeNames.COMPLETED;
 import static dev.caravan.ExchangeNames.JOB;
@@ -51,7 +46,7 @@ import static dev.caravan.ExchangeNames.RUN_SPAN;
  * Under load that is one commit per many jobs instead of one per job; when idle a completion is written at once. A job is let
  * go only after its row is committed, so a crash can cost at most the jobs held (they run again).
  *
- * <p>Each batch is written by route job-write-completions (its step is {@link #write}), one exchange per
+ * <p>Each batch is written by route job-write-completions ({@link CompletionWrites}), one exchange per
  * batch, so a failed batch is written again as every write-back is, under route configuration
  * job-write-back: by default after the database's own trouble (a connection cut, a restart, a deadlock)
  * again and again, as long as the worker runs, since the jobs are done and only their rows wait (the
@@ -64,7 +59,6 @@ import static dev.caravan.ExchangeNames.RUN_SPAN;
 public final class CompletionBatcher extends AsyncProcessorSupport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CompletionBatcher.class);
-    private static final String SQL = SqlResource.load("complete_jobs.sql");
 
     /** The route that writes each batch. */
     public static final String ROUTE = "direct:job-write-completions";
@@ -72,12 +66,6 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
     private record Pending(JobRow job, String resultJson, String filesJson, CompletableFuture<Boolean> done) {
     }
 
-    /** One batch as sql/complete_jobs.sql takes it: per job its id, claim instant, result and output files. */
-    public record Batch(String[] ids, String[] claimedAt, String[] results, String[] files) {
-    }
-
-    private final NamedParameterJdbcTemplate jdbc;
-    private final String workerId;
     private final int maxBatch;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final ObjectMapper json = Json.mapper();
@@ -90,19 +78,11 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
     private final CamelContext context;
     private ProducerTemplate route;
 
-    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             CamelContext context) {
-        this(dataSource, workerId, maxBatch, inFlight, context, JobTraces.OFF);
-    }
-
-    /** @param context the context holding route {@value #ROUTE}, which calls {@link #write} */
-    public CompletionBatcher(DataSource dataSource, String workerId, int maxBatch, InFlightRegistry inFlight,
-                             CamelContext context, JobTraces traces) {
+    /** @param context the context holding route {@value #ROUTE} (and the bean it writes with, {@link CompletionWrites}) */
+    public CompletionBatcher(int maxBatch, InFlightRegistry inFlight, CamelContext context, JobTraces traces) {
         this.traces = traces;
         this.inFlight = inFlight;
         this.context = context;
-        this.jdbc = new NamedParameterJdbcTemplate(dataSource);
-        this.workerId = workerId;
         this.maxBatch = maxBatch;
         this.flusher = new Thread(this::run, "caravan-completion-writer");
         flusher.setDaemon(true);
@@ -211,7 +191,7 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
 
     private void flush(List<Pending> batch) {
         int n = batch.size();
-        Batch written = new Batch(new String[n], new String[n], new String[n], new String[n]);
+        CompletionWrites.Batch written = new CompletionWrites.Batch(new String[n], new String[n], new String[n], new String[n]);
         for (int i = 0; i < n; i++) {
             Pending p = batch.get(i);
             written.ids()[i] = p.job().id().toString();
@@ -221,25 +201,18 @@ public final class CompletionBatcher extends AsyncProcessorSupport implements Au
         }
         Exchange sent = route().send(ROUTE, e -> e.getMessage().setBody(written));
         Exception error = sent.getException();
-        if (error == null) {
-            Set<UUID> completed = new HashSet<>(sent.getMessage().getBody(List.class));
+        List<?> ids = error == null ? sent.getMessage().getBody(List.class) : null;
+        if (ids != null) {
+            Set<?> completed = new HashSet<>(ids);
             settle(batch, p -> p.done().complete(completed.contains(p.job().id())));
+        } else if (error == null) {
+            fail(batch, new IllegalStateException("route " + ROUTE + " answered no list of the jobs it wrote"));
         } else if (error instanceof DataAccessException refused && DatabaseFaults.refusedValue(refused)) {
             isolate(batch, refused);
         } else {
             fail(batch, error instanceof RuntimeException runtime ? runtime
                     : new IllegalStateException("writing the completions failed: " + error, error));
         }
-    }
-
-    /**
-     * Route job-write-completions' step: writes the batch in one statement (sql/complete_jobs.sql) and
-     * returns the ids of the jobs written (not those whose claim was lost).
-     */
-    public List<UUID> write(Batch batch) {
-        return jdbc.queryForList(SQL, new MapSqlParameterSource()
-                .addValue("ids", batch.ids()).addValue("claimedAt", batch.claimedAt()).addValue("results", batch.results())
-                .addValue("files", batch.files()).addValue("workerId", workerId), UUID.class);
     }
 
     /** The template sending to the route, made at the first batch (the context has started by then). */

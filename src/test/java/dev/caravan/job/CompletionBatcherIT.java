@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.caravan.infra.SqlResource;
 import dev.caravan.support.Db;
+import dev.caravan.trace.JobTraces;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
@@ -228,8 +229,8 @@ class CompletionBatcherIT {
             settings.setProperty("caravan.write-back.retry-delay-ms", String.valueOf(delayMs));
             settings.setProperty("caravan.write-back.max-retry-delay-ms", String.valueOf(maxDelayMs));
             context.getPropertiesComponent().setInitialProperties(settings);
-            batcher = new CompletionBatcher(dataSource, WORKER, 500, new InFlightRegistry(4), context);
-            context.getRegistry().bind("completionBatcher", batcher);
+            batcher = new CompletionBatcher(500, new InFlightRegistry(4), context, JobTraces.OFF);
+            context.getRegistry().bind("completionWrites", new CompletionWrites(dataSource, WORKER));
             PluginHelper.getRoutesLoader(context).loadRoutes(
                     ResourceHelper.resolveMandatoryResource(context, "classpath:routes/job-write-back.camel.yaml"),
                     ResourceHelper.resolveMandatoryResource(context, "classpath:routes/job-write-completions.camel.yaml"));
