@@ -94,7 +94,35 @@ public final class FailureClassifier {
         return truncate(m == null || m.isBlank() ? t.getClass().getSimpleName() : m);
     }
 
+    /** At most MAX_MESSAGE characters, and storable: see {@link #storable}. */
     private static String truncate(String s) {
-        return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "…";
+        return storable(s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "…");
+    }
+
+    /**
+     * The text with what PostgreSQL's text and jsonb cannot hold — a NUL, a lone UTF-16 surrogate (a
+     * provider's error body can carry either, and a cut can split a pair) — each made U+FFFD: a failure
+     * whose row refused its message would stay 'processing' until the reaper, and run again.
+     */
+    static String storable(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            boolean bad = c == 0 || (Character.isSurrogate(c) && !pair);
+            if (bad && out == null) {
+                out = new StringBuilder(s.length()).append(s, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+                if (pair) {
+                    out.append(s.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        return out == null ? s : out.toString();
     }
 }

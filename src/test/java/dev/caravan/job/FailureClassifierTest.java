@@ -67,4 +67,17 @@ class FailureClassifierTest {
         Failure f = FailureClassifier.classify(new RuntimeException("x".repeat(10_000)));
         assertThat(f.message()).hasSizeLessThanOrEqualTo(FailureClassifier.MAX_MESSAGE + 1);
     }
+
+    @Test
+    void whatPostgresCannotStoreLeavesTheMessageAsAReplacementCharacter() {
+        assertThat(FailureClassifier.storable("a\u0000b")).isEqualTo("a\uFFFDb");
+        assertThat(FailureClassifier.storable("lone \uD800 high, lone \uDC00 low")).isEqualTo("lone \uFFFD high, lone \uFFFD low");
+        assertThat(FailureClassifier.storable("a pair \uD83D\uDE00 stays")).isEqualTo("a pair \uD83D\uDE00 stays");
+        assertThat(FailureClassifier.storable("ends high \uD83D")).isEqualTo("ends high \uFFFD");
+        String plain = "nothing to change";
+        assertThat(FailureClassifier.storable(plain)).isSameAs(plain);
+        // a cut through a surrogate pair at the limit leaves no half of it
+        String cut = FailureClassifier.classify(new RuntimeException("x".repeat(FailureClassifier.MAX_MESSAGE - 1) + "\uD83D\uDE00")).message();
+        assertThat(cut).endsWith("x\uFFFD…");
+    }
 }

@@ -116,6 +116,22 @@ class FailureHandlingIT {
         assertThat(details.get("history")).isEmpty();
     }
 
+    /**
+     * A failure's message holds what PostgreSQL cannot store (a NUL, a lone surrogate: a provider's error
+     * body can), so its row must still say what happened, at once, not wait for the reaper.
+     */
+    @Test
+    void aFailureWhoseMessageHoldsWhatPostgresCannotStoreIsWrittenStill() throws Exception {
+        UUID id = caravan.db().insert("test_fail", "{\"mode\": \"nul\"}");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> "failed".equals(caravan.db().status(id)));
+
+        JsonNode details = details(id);
+        assertThat(details.get("code").asText()).isEqualTo("PERMANENT_FAILURE");
+        assertThat(details.get("message").asText()).isEqualTo("the answer said \uFFFD and \uFFFD then stopped");
+        assertThat(caravan.db().row(id).get("retry_count")).isEqualTo(0);
+    }
+
     @Test
     void aFailuresWriteBackRefusedByTheDatabaseIsWrittenAgainNotLeftToTheReaper() throws Exception {
         // the first write of this job's failure is refused as the database's own trouble: job-write-back's
